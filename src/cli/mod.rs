@@ -1,0 +1,45 @@
+//! The command-line interface: one file per subcommand. Machine-readable output is one JSON
+//! object per line on stdout; logs go to stderr.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod serve;
+
+/// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
+#[derive(Debug, Parser)]
+#[command(name = "freshbot", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (health checks, web chat, webhooks) and the enabled channels.
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo business (catalog, stock, zones, slots, couriers, agents); idempotent.
+    Demo,
+}
+
+/// Runs one CLI command; `main` maps the result to an exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate => serve::migrate(),
+        Command::Demo => serve::demo(),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FRESHBOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,15 @@
+//! freshbot: a chat-first platform for fresh-produce delivery businesses.
+//!
+//! Dependencies point one way: adapters (`cli`, `http`) -> `services` -> `domain`.
+//! `domain`, `nlu` and `fulfillment` are pure: no I/O, no clocks, no randomness of their own.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod fulfillment;
+pub mod http;
+pub mod nlu;
+pub mod services;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Natural-language understanding: intent classification and entity extraction.
