@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::policy::BusinessRules;
+use crate::domain::BusinessRules;
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,24 @@
 //! Pure business rules: money, quantities and units, products, delivery slots, the order state
 //! machine, the cancel policy, pricing and membership. No I/O, no clock: time is an argument.
 
+pub mod cancel;
+pub mod lang;
+pub mod membership;
+pub mod money;
+pub mod order;
 pub mod policy;
+pub mod pricing;
+pub mod product;
+pub mod quantity;
+pub mod slot;
+
+pub use cancel::{CancelDecision, CancelPolicy, CancelReason, CancelRefusal};
+pub use lang::Lang;
+pub use membership::{MembershipRules, TierRule};
+pub use money::Fen;
+pub use order::{OrderError, OrderNumber, OrderStatus};
+pub use policy::BusinessRules;
+pub use pricing::{DeliveryPricing, PricingError, Totals};
+pub use product::{Product, ProductError, Sku};
+pub use quantity::{Quantity, QuantityError, Unit};
+pub use slot::{Slot, SlotError, SlotRules, Window, TZ};

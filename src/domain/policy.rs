@@ -1,30 +1,42 @@
-//! Business rules as configuration.
+//! Business rules as configuration (`[business]` in `freshbot.toml`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CancelPolicy, DeliveryPricing, MembershipRules, SlotRules};
 
 /// Rules of the business, loaded from settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BusinessRules {
-    pub cancel: CancelRules,
+    pub cancel: CancelPolicy,
+    pub delivery: DeliveryPricing,
+    pub slots: SlotRules,
+    pub membership: MembershipRules,
+    /// Most lines in one order.
+    pub max_lines: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CancelRules {
-    pub cooling_off_minutes: u32,
-}
-
-impl Default for CancelRules {
+impl Default for BusinessRules {
     fn default() -> Self {
         Self {
-            cooling_off_minutes: 60,
+            cancel: CancelPolicy::default(),
+            delivery: DeliveryPricing::default(),
+            slots: SlotRules::default(),
+            membership: MembershipRules::default(),
+            max_lines: 30,
         }
     }
 }
 
 impl BusinessRules {
     pub fn validate(&self) -> Result<(), String> {
+        self.cancel.validate()?;
+        self.delivery.validate()?;
+        self.slots.parsed_windows().map_err(|e| e.to_string())?;
+        self.membership.validate()?;
+        if self.max_lines == 0 {
+            return Err("max_lines must be at least 1".into());
+        }
         Ok(())
     }
 }
