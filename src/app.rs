@@ -1,32 +1,99 @@
 //! Startup: build the application from settings; used by `main` and by tests alike.
 
+use std::sync::Arc;
+
 use crate::config::Settings;
+use crate::services::{Clock, Services, SystemClock};
 use crate::store::Store;
 
 /// A built, not yet running freshbot.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    services: Services,
 }
 
 impl Application {
+    /// Opens the database (migrating it), optionally loads the demo business, binds the port.
     pub async fn build(settings: Settings, demo: bool) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database_url()?).await?;
+        Self::build_with_clock(settings, demo, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let url = settings.database_url()?;
+        let store = Store::connect(&url)
+            .await
+            .with_context(|| format!("opening the database {}", redact(&url)))?;
         if demo {
-            crate::demo::load(&store, &settings).await?;
+            let report = crate::demo::load(&store, &settings)
+                .await
+                .context("loading demo data")?;
+            tracing::info!(?report, "demo data loaded");
         }
-        let listener = tokio::net::TcpListener::bind(&settings.bind).await?;
-        let router = crate::http::router(crate::http::AppState { store });
-        Ok(Self { listener, router })
+        let listener = tokio::net::TcpListener::bind(&settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let services = Services::new(store, settings.business.clone(), clock);
+        let router = crate::http::router(crate::http::AppState {
+            services: services.clone(),
+            admin_token: settings.admin_token.clone(),
+        });
+        Ok(Self {
+            listener,
+            router,
+            services,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
     }
 
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router).await?;
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
     }
 }

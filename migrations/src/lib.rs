@@ -1,10 +1,14 @@
+//! Database schema of freshbot, for SQLite and PostgreSQL alike.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(m20261124_000001_initial::Migration)]
     }
 }

@@ -20,7 +20,11 @@ pub struct CancelPolicy {
 
 impl Default for CancelPolicy {
     fn default() -> Self {
-        Self { fee_percent: 10, fee_min_fen: 200, cooling_off_minutes: 60 }
+        Self {
+            fee_percent: 10,
+            fee_min_fen: 200,
+            cooling_off_minutes: 60,
+        }
     }
 }
 
@@ -42,14 +46,19 @@ pub enum CancelRefusal {
     #[error("the order is already cancelled")]
     AlreadyCancelled,
     /// Past the cooling-off window after dispatch.
-    #[error("the order left {minutes} minutes ago; it can no longer be cancelled after {limit} minutes")]
+    #[error(
+        "the order left {minutes} minutes ago; it can no longer be cancelled after {limit} minutes"
+    )]
     CoolingOffOver { minutes: i64, limit: u32 },
 }
 
 impl CancelPolicy {
     pub fn validate(&self) -> Result<(), String> {
         if self.fee_percent > 100 {
-            return Err(format!("cancel.fee_percent {} is over 100", self.fee_percent));
+            return Err(format!(
+                "cancel.fee_percent {} is over 100",
+                self.fee_percent
+            ));
         }
         if self.fee_min_fen < 0 {
             return Err("cancel.fee_min_fen must not be negative".into());
@@ -58,7 +67,11 @@ impl CancelPolicy {
     }
 
     fn fee(&self, goods: Fen) -> Fen {
-        goods.percent(self.fee_percent).max(Fen::new(self.fee_min_fen)).min(goods).max(Fen::ZERO)
+        goods
+            .percent(self.fee_percent)
+            .max(Fen::new(self.fee_min_fen))
+            .min(goods)
+            .max(Fen::ZERO)
     }
 
     /// Decides a cancel of an order in `status` with `goods` total, dispatched at
@@ -165,10 +178,21 @@ mod tests {
             (
                 OutForDelivery,
                 dispatched(61),
-                CancelDecision::Refused(CancelRefusal::CoolingOffOver { minutes: 61, limit: 60 }),
+                CancelDecision::Refused(CancelRefusal::CoolingOffOver {
+                    minutes: 61,
+                    limit: 60,
+                }),
             ),
-            (Delivered, dispatched(5), CancelDecision::Refused(CancelRefusal::Delivered)),
-            (Cancelled, None, CancelDecision::Refused(CancelRefusal::AlreadyCancelled)),
+            (
+                Delivered,
+                dispatched(5),
+                CancelDecision::Refused(CancelRefusal::Delivered),
+            ),
+            (
+                Cancelled,
+                None,
+                CancelDecision::Refused(CancelRefusal::AlreadyCancelled),
+            ),
         ];
         for (status, at, want) in cases {
             assert_eq!(p.decide(status, goods, at, now), want, "{status}");
@@ -179,7 +203,13 @@ mod tests {
     fn fee_has_a_minimum_but_never_exceeds_the_goods() {
         let p = CancelPolicy::default();
         let now = Utc::now();
-        assert_eq!(p.decide(Picking, Fen::new(1000), None, now), CancelDecision::WithFee(Fen::new(200)));
-        assert_eq!(p.decide(Picking, Fen::new(150), None, now), CancelDecision::WithFee(Fen::new(150)));
+        assert_eq!(
+            p.decide(Picking, Fen::new(1000), None, now),
+            CancelDecision::WithFee(Fen::new(200))
+        );
+        assert_eq!(
+            p.decide(Picking, Fen::new(150), None, now),
+            CancelDecision::WithFee(Fen::new(150))
+        );
     }
 }

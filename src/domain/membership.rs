@@ -75,7 +75,7 @@ impl MembershipRules {
     /// in the window.
     pub fn tier(&self, completed: u32, cancelled: u32) -> Option<&TierRule> {
         let ended = u64::from(completed) + u64::from(cancelled);
-        let cancel_percent = if ended == 0 { 0 } else { u64::from(cancelled) * 100 / ended };
+        let cancel_percent = (u64::from(cancelled) * 100).checked_div(ended).unwrap_or(0);
         self.tiers.iter().find(|t| {
             completed >= t.min_completed && cancel_percent <= u64::from(t.max_cancel_percent)
         })
@@ -103,7 +103,10 @@ mod tests {
         assert_eq!(code(40, 30), Some("regular"));
         assert_eq!(r.points_for(Fen::new(5999)), 59);
         assert!(r.validate().is_ok());
-        let bad = MembershipRules { tiers: vec![], ..MembershipRules::default() };
+        let bad = MembershipRules {
+            tiers: vec![],
+            ..MembershipRules::default()
+        };
         assert!(bad.validate().is_err());
     }
 }

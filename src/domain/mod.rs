@@ -2,6 +2,9 @@
 //! machine, the cancel policy, pricing and membership. No I/O, no clock: time is an argument.
 
 pub mod cancel;
+pub mod customer;
+pub mod geo;
+pub mod ids;
 pub mod lang;
 pub mod membership;
 pub mod money;
@@ -13,12 +16,15 @@ pub mod quantity;
 pub mod slot;
 
 pub use cancel::{CancelDecision, CancelPolicy, CancelReason, CancelRefusal};
+pub use customer::{Customer, StockLevel};
+pub use geo::{Depot, GeoError, LatLon, Zone};
+pub use ids::{AddressId, AgentId, Channel, CourierId, CustomerId, OrderId};
 pub use lang::Lang;
 pub use membership::{MembershipRules, TierRule};
 pub use money::Fen;
-pub use order::{OrderError, OrderNumber, OrderStatus};
+pub use order::{DeliveryAddress, Order, OrderError, OrderLine, OrderNumber, OrderStatus};
 pub use policy::BusinessRules;
 pub use pricing::{DeliveryPricing, PricingError, Totals};
 pub use product::{Product, ProductError, Sku};
 pub use quantity::{Quantity, QuantityError, Unit};
-pub use slot::{Slot, SlotError, SlotRules, Window, TZ};
+pub use slot::{Slot, SlotError, SlotRules, TZ, Window};

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// An amount of money in fen. Negative amounts are allowed only as intermediate results
 /// (e.g. a discount line); prices in the catalog are validated to be positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(i64);
 

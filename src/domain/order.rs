@@ -109,7 +109,10 @@ impl OrderStatus {
     pub fn reschedulable(self) -> bool {
         matches!(
             self,
-            OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::Picking | OrderStatus::Packed
+            OrderStatus::Placed
+                | OrderStatus::Confirmed
+                | OrderStatus::Picking
+                | OrderStatus::Packed
         )
     }
 
@@ -152,7 +155,13 @@ impl OrderStatus {
 
 /// The customer-facing progress bar steps.
 pub const PROGRESS_STEPS_ZH: [&str; 5] = ["已接单", "分拣中", "已发货", "配送中", "已送达"];
-pub const PROGRESS_STEPS_EN: [&str; 5] = ["Confirmed", "Picking", "Dispatched", "On the way", "Delivered"];
+pub const PROGRESS_STEPS_EN: [&str; 5] = [
+    "Confirmed",
+    "Picking",
+    "Dispatched",
+    "On the way",
+    "Delivered",
+];
 
 impl std::fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -223,7 +232,14 @@ mod tests {
     #[test]
     fn the_happy_path_is_legal() {
         use OrderStatus::*;
-        let path = [Placed, Confirmed, Picking, Packed, OutForDelivery, Delivered];
+        let path = [
+            Placed,
+            Confirmed,
+            Picking,
+            Packed,
+            OutForDelivery,
+            Delivered,
+        ];
         for w in path.windows(2) {
             assert_eq!(w[0].transition(w[1]), Ok(w[1]));
         }
@@ -231,10 +247,23 @@ mod tests {
 
     #[test]
     fn illegal_transitions_are_errors_with_both_states() {
-        let err = OrderStatus::Delivered.transition(OrderStatus::Cancelled).unwrap_err();
-        assert_eq!(err.to_string(), "an order that is delivered cannot become cancelled");
-        assert!(OrderStatus::Placed.transition(OrderStatus::Delivered).is_err());
-        assert!(OrderStatus::Cancelled.transition(OrderStatus::Placed).is_err());
+        let err = OrderStatus::Delivered
+            .transition(OrderStatus::Cancelled)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "an order that is delivered cannot become cancelled"
+        );
+        assert!(
+            OrderStatus::Placed
+                .transition(OrderStatus::Delivered)
+                .is_err()
+        );
+        assert!(
+            OrderStatus::Cancelled
+                .transition(OrderStatus::Placed)
+                .is_err()
+        );
     }
 
     #[test]
@@ -246,7 +275,10 @@ mod tests {
         assert!(OrderNumber::parse("FB12").is_err());
         assert!(OrderNumber::parse("FBabcdefgh").is_err());
         assert!("shipped".parse::<OrderStatus>().is_err());
-        assert_eq!("out_for_delivery".parse::<OrderStatus>(), Ok(OrderStatus::OutForDelivery));
+        assert_eq!(
+            "out_for_delivery".parse::<OrderStatus>(),
+            Ok(OrderStatus::OutForDelivery)
+        );
     }
 
     fn status() -> impl Strategy<Value = OrderStatus> {
@@ -282,6 +314,75 @@ mod tests {
         #[test]
         fn status_codes_round_trip(s in status()) {
             prop_assert_eq!(s.code().parse::<OrderStatus>(), Ok(s));
+        }
+    }
+}
+
+/// An order as services return it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Order {
+    pub id: crate::domain::OrderId,
+    pub number: OrderNumber,
+    pub customer_id: crate::domain::CustomerId,
+    pub status: OrderStatus,
+    pub channel: crate::domain::Channel,
+    pub address: DeliveryAddress,
+    pub slot_start: chrono::DateTime<chrono::Utc>,
+    pub slot_end: chrono::DateTime<chrono::Utc>,
+    pub lines: Vec<OrderLine>,
+    pub totals: crate::domain::Totals,
+    pub cancel_fee: crate::domain::Fen,
+    pub cancel_reason: Option<crate::domain::CancelReason>,
+    /// The customer agreed that short items may be replaced by similar ones.
+    pub auto_substitute: bool,
+    /// Unguessable token of the public tracking page.
+    pub tracking_token: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub dispatched_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Where an order goes (a snapshot: editing the saved address later does not move old orders).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryAddress {
+    pub id: Option<crate::domain::AddressId>,
+    pub text: String,
+    pub location: Option<crate::domain::LatLon>,
+    pub zone: String,
+}
+
+/// One product line of an order (removed lines are not listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLine {
+    pub sku: crate::domain::Sku,
+    pub name_zh: String,
+    pub name_en: String,
+    pub quantity: crate::domain::Quantity,
+    pub unit_price: crate::domain::Fen,
+    pub total: crate::domain::Fen,
+    /// When this line replaces a short item: the sku it replaces.
+    pub substitute_for: Option<crate::domain::Sku>,
+    pub picked: Option<crate::domain::Quantity>,
+}
+
+impl Order {
+    /// The local delivery window, e.g. "11月25日 10:00-12:00" / "Nov 25 10:00-12:00".
+    pub fn window_label(&self, lang: Lang) -> String {
+        let s = self.slot_start.with_timezone(&crate::domain::TZ);
+        let e = self.slot_end.with_timezone(&crate::domain::TZ);
+        match lang {
+            Lang::Zh => format!(
+                "{} {}-{}",
+                s.format("%-m月%-d日"),
+                s.format("%H:%M"),
+                e.format("%H:%M")
+            ),
+            Lang::En => format!(
+                "{} {}-{}",
+                s.format("%b %-d"),
+                s.format("%H:%M"),
+                e.format("%H:%M")
+            ),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CancelPolicy, DeliveryPricing, MembershipRules, SlotRules};
+use crate::domain::{CancelPolicy, DeliveryPricing, Depot, MembershipRules, SlotRules};
 
 /// Rules of the business, loaded from settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -12,6 +12,7 @@ pub struct BusinessRules {
     pub delivery: DeliveryPricing,
     pub slots: SlotRules,
     pub membership: MembershipRules,
+    pub depot: Depot,
     /// Most lines in one order.
     pub max_lines: usize,
 }
@@ -23,6 +24,7 @@ impl Default for BusinessRules {
             delivery: DeliveryPricing::default(),
             slots: SlotRules::default(),
             membership: MembershipRules::default(),
+            depot: Depot::default(),
             max_lines: 30,
         }
     }
@@ -34,6 +36,9 @@ impl BusinessRules {
         self.delivery.validate()?;
         self.slots.parsed_windows().map_err(|e| e.to_string())?;
         self.membership.validate()?;
+        if self.depot.radius_km.is_nan() || self.depot.radius_km <= 0.0 {
+            return Err("depot.radius_km must be positive".into());
+        }
         if self.max_lines == 0 {
             return Err("max_lines must be at least 1".into());
         }

@@ -18,7 +18,11 @@ pub struct DeliveryPricing {
 
 impl Default for DeliveryPricing {
     fn default() -> Self {
-        Self { fee_fen: 500, free_from_fen: 5900, min_order_fen: 2000 }
+        Self {
+            fee_fen: 500,
+            free_from_fen: 5900,
+            min_order_fen: 2000,
+        }
     }
 }
 
@@ -49,11 +53,22 @@ impl DeliveryPricing {
     pub fn totals(&self, goods: Fen) -> Result<Totals, PricingError> {
         let min = Fen::new(self.min_order_fen);
         if goods < min {
-            return Err(PricingError::BelowMinimum { min, goods, missing: min - goods });
+            return Err(PricingError::BelowMinimum {
+                min,
+                goods,
+                missing: min - goods,
+            });
         }
-        let delivery_fee =
-            if goods >= Fen::new(self.free_from_fen) { Fen::ZERO } else { Fen::new(self.fee_fen) };
-        Ok(Totals { goods, delivery_fee, total: goods + delivery_fee })
+        let delivery_fee = if goods >= Fen::new(self.free_from_fen) {
+            Fen::ZERO
+        } else {
+            Fen::new(self.fee_fen)
+        };
+        Ok(Totals {
+            goods,
+            delivery_fee,
+            total: goods + delivery_fee,
+        })
     }
 
     /// How much more to spend for free delivery, if anything.
@@ -75,8 +90,14 @@ mod tests {
         let t = p.totals(Fen::new(5900)).unwrap();
         assert_eq!((t.delivery_fee, t.total), (Fen::ZERO, Fen::new(5900)));
         let err = p.totals(Fen::new(1500)).unwrap_err();
-        assert_eq!(err.to_string(), "the minimum order is ¥20.00; this order comes to ¥15.00, add ¥5.00 more");
-        assert_eq!(p.missing_for_free_delivery(Fen::new(5000)), Some(Fen::new(900)));
+        assert_eq!(
+            err.to_string(),
+            "the minimum order is ¥20.00; this order comes to ¥15.00, add ¥5.00 more"
+        );
+        assert_eq!(
+            p.missing_for_free_delivery(Fen::new(5000)),
+            Some(Fen::new(900))
+        );
         assert_eq!(p.missing_for_free_delivery(Fen::new(6000)), None);
     }
 }

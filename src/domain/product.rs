@@ -28,7 +28,9 @@ impl Sku {
         let t = s.trim().to_ascii_uppercase();
         if t.is_empty()
             || t.len() > 32
-            || !t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         {
             return Err(ProductError::InvalidSku(s.to_owned()));
         }
@@ -136,9 +138,15 @@ mod tests {
 
     #[test]
     fn a_kilo_of_tomatoes_is_two_jin() {
-        let q = tomato().to_selling_quantity(Quantity::whole(1, Unit::Kg).unwrap()).unwrap();
+        let q = tomato()
+            .to_selling_quantity(Quantity::whole(1, Unit::Kg).unwrap())
+            .unwrap();
         assert_eq!(q, Quantity::whole(2, Unit::Jin).unwrap());
-        assert!(tomato().to_selling_quantity(Quantity::whole(3, Unit::Piece).unwrap()).is_err());
+        assert!(
+            tomato()
+                .to_selling_quantity(Quantity::whole(3, Unit::Piece).unwrap())
+                .is_err()
+        );
         assert_eq!(tomato().price_label(Lang::Zh), "¥4.50/斤");
     }
 }

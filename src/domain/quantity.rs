@@ -124,7 +124,11 @@ pub enum QuantityError {
     NotPositive,
     /// More than one order line may hold.
     #[error("{amount} {unit} is more than we can deliver in one order (at most {max} {unit})")]
-    TooLarge { amount: String, unit: Unit, max: String },
+    TooLarge {
+        amount: String,
+        unit: Unit,
+        max: String,
+    },
     /// A count unit with a fraction, like 1.5 boxes.
     #[error("{unit} is sold whole; {amount} {unit} is not possible")]
     NotWhole { amount: String, unit: Unit },
@@ -172,7 +176,10 @@ impl Quantity {
             }
             None => {
                 if milli % 1000 != 0 {
-                    return Err(QuantityError::NotWhole { amount: q.amount_string(), unit });
+                    return Err(QuantityError::NotWhole {
+                        amount: q.amount_string(),
+                        unit,
+                    });
                 }
                 if milli > MAX_COUNT * 1000 {
                     return Err(QuantityError::TooLarge {
@@ -209,7 +216,11 @@ impl Quantity {
         if frac.len() > 3 || int.len() > 9 {
             return Err(bad());
         }
-        let int: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
+        let int: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| bad())?
+        };
         let frac_milli: i64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
         let milli = int * 1000 + frac_milli;
         Self::new(if neg { -milli } else { milli }, unit)
@@ -240,7 +251,10 @@ impl Quantity {
                     / i128::from(to);
                 Quantity::new(i64::try_from(milli).unwrap_or(i64::MAX), target)
             }
-            _ => Err(QuantityError::Incompatible { from: self.unit, to: target }),
+            _ => Err(QuantityError::Incompatible {
+                from: self.unit,
+                to: target,
+            }),
         }
     }
 
@@ -254,7 +268,9 @@ impl Quantity {
     pub fn display(self, lang: crate::domain::Lang) -> String {
         match lang {
             crate::domain::Lang::Zh => format!("{}{}", self.amount_string(), self.unit.label(lang)),
-            crate::domain::Lang::En => format!("{} {}", self.amount_string(), self.unit.label(lang)),
+            crate::domain::Lang::En => {
+                format!("{} {}", self.amount_string(), self.unit.label(lang))
+            }
         }
     }
 }
@@ -288,7 +304,10 @@ mod tests {
             ("3", Unit::Jin, Unit::Jin, "3"),
         ];
         for (amount, from, to, want) in cases {
-            let q = Quantity::parse(amount, from).unwrap().convert_to(to).unwrap();
+            let q = Quantity::parse(amount, from)
+                .unwrap()
+                .convert_to(to)
+                .unwrap();
             assert_eq!(q.amount_string(), want, "{amount} {from} -> {to}");
             assert_eq!(q.unit(), to);
         }
@@ -296,33 +315,86 @@ mod tests {
 
     #[test]
     fn count_and_weight_do_not_mix() {
-        let err = Quantity::whole(3, Unit::Piece).unwrap().convert_to(Unit::Jin).unwrap_err();
-        assert_eq!(err, QuantityError::Incompatible { from: Unit::Piece, to: Unit::Jin });
+        let err = Quantity::whole(3, Unit::Piece)
+            .unwrap()
+            .convert_to(Unit::Jin)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            QuantityError::Incompatible {
+                from: Unit::Piece,
+                to: Unit::Jin
+            }
+        );
         assert!(err.to_string().contains("sold by the jin"));
-        assert!(Quantity::whole(1, Unit::Box).unwrap().convert_to(Unit::Bag).is_err());
+        assert!(
+            Quantity::whole(1, Unit::Box)
+                .unwrap()
+                .convert_to(Unit::Bag)
+                .is_err()
+        );
     }
 
     #[test]
     fn rejects_zero_negative_fractional_counts_and_absurd_amounts() {
-        assert_eq!(Quantity::parse("0", Unit::Jin), Err(QuantityError::NotPositive));
-        assert_eq!(Quantity::parse("-2", Unit::Jin), Err(QuantityError::NotPositive));
-        assert!(matches!(Quantity::parse("1.5", Unit::Box), Err(QuantityError::NotWhole { .. })));
-        assert!(matches!(Quantity::parse("1000", Unit::Jin), Err(QuantityError::TooLarge { .. })));
-        assert!(matches!(Quantity::whole(100, Unit::Piece), Err(QuantityError::TooLarge { .. })));
-        assert!(matches!(Quantity::parse("abc", Unit::Jin), Err(QuantityError::NotANumber(_))));
-        assert!(matches!(Quantity::parse("1.2345", Unit::Jin), Err(QuantityError::NotANumber(_))));
-        assert!(matches!(Quantity::parse("99999999999999", Unit::G), Err(_)));
-        assert!(matches!("stone".parse::<Unit>(), Err(QuantityError::UnknownUnit(_))));
+        assert_eq!(
+            Quantity::parse("0", Unit::Jin),
+            Err(QuantityError::NotPositive)
+        );
+        assert_eq!(
+            Quantity::parse("-2", Unit::Jin),
+            Err(QuantityError::NotPositive)
+        );
+        assert!(matches!(
+            Quantity::parse("1.5", Unit::Box),
+            Err(QuantityError::NotWhole { .. })
+        ));
+        assert!(matches!(
+            Quantity::parse("1000", Unit::Jin),
+            Err(QuantityError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            Quantity::whole(100, Unit::Piece),
+            Err(QuantityError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            Quantity::parse("abc", Unit::Jin),
+            Err(QuantityError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Quantity::parse("1.2345", Unit::Jin),
+            Err(QuantityError::NotANumber(_))
+        ));
+        assert!(Quantity::parse("99999999999999", Unit::G).is_err());
+        assert!(matches!(
+            "stone".parse::<Unit>(),
+            Err(QuantityError::UnknownUnit(_))
+        ));
         assert_eq!("KG".parse::<Unit>(), Ok(Unit::Kg));
     }
 
     #[test]
     fn price_rounds_half_up_to_the_fen() {
         // 1.5 jin of tomatoes at ¥4.50/jin = ¥6.75
-        assert_eq!(Quantity::parse("1.5", Unit::Jin).unwrap().price(Fen::new(450)), Fen::new(675));
+        assert_eq!(
+            Quantity::parse("1.5", Unit::Jin)
+                .unwrap()
+                .price(Fen::new(450)),
+            Fen::new(675)
+        );
         // 0.333 jin at ¥1.00 = 33.3 fen -> 33
-        assert_eq!(Quantity::parse("0.333", Unit::Jin).unwrap().price(Fen::new(100)), Fen::new(33));
-        assert_eq!(Quantity::parse("0.335", Unit::Jin).unwrap().price(Fen::new(100)), Fen::new(34));
+        assert_eq!(
+            Quantity::parse("0.333", Unit::Jin)
+                .unwrap()
+                .price(Fen::new(100)),
+            Fen::new(33)
+        );
+        assert_eq!(
+            Quantity::parse("0.335", Unit::Jin)
+                .unwrap()
+                .price(Fen::new(100)),
+            Fen::new(34)
+        );
     }
 
     fn weight_unit() -> impl Strategy<Value = Unit> {

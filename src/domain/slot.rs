@@ -53,7 +53,12 @@ impl Window {
 
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -74,9 +79,15 @@ pub struct SlotRules {
 impl Default for SlotRules {
     fn default() -> Self {
         Self {
-            windows: ["08:00-10:00", "10:00-12:00", "14:00-16:00", "16:00-18:00", "18:00-20:00"]
-                .map(String::from)
-                .to_vec(),
+            windows: [
+                "08:00-10:00",
+                "10:00-12:00",
+                "14:00-16:00",
+                "16:00-18:00",
+                "18:00-20:00",
+            ]
+            .map(String::from)
+            .to_vec(),
             cutoff_minutes: 60,
             capacity_per_zone: 20,
             days_ahead: 7,
@@ -87,7 +98,11 @@ impl Default for SlotRules {
 impl SlotRules {
     /// The configured windows, sorted.
     pub fn parsed_windows(&self) -> Result<Vec<Window>, SlotError> {
-        let mut w = self.windows.iter().map(|s| Window::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let mut w = self
+            .windows
+            .iter()
+            .map(|s| Window::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
         w.sort();
         Ok(w)
     }
@@ -109,7 +124,10 @@ impl SlotRules {
         windows
             .into_iter()
             .find(|w| w.start == local.time())
-            .map(|window| Slot { date: local.date_naive(), window })
+            .map(|window| Slot {
+                date: local.date_naive(),
+                window,
+            })
             .ok_or_else(|| SlotError::NoSuchWindow(local.format("%Y-%m-%d %H:%M").to_string()))
     }
 
@@ -123,7 +141,9 @@ impl SlotRules {
     ) -> Result<(), SlotError> {
         let start = slot.start();
         if start <= now {
-            return Err(SlotError::Past { slot: slot.to_string() });
+            return Err(SlotError::Past {
+                slot: slot.to_string(),
+            });
         }
         let cutoff = start - Duration::minutes(i64::from(self.cutoff_minutes));
         if cutoff <= now {
@@ -134,10 +154,15 @@ impl SlotRules {
         }
         let today = now.with_timezone(&TZ).date_naive();
         if (slot.date - today).num_days() > i64::from(self.days_ahead) {
-            return Err(SlotError::TooFarAhead { slot: slot.to_string(), days: self.days_ahead });
+            return Err(SlotError::TooFarAhead {
+                slot: slot.to_string(),
+                days: self.days_ahead,
+            });
         }
         if booked >= capacity {
-            return Err(SlotError::Full { slot: slot.to_string() });
+            return Err(SlotError::Full {
+                slot: slot.to_string(),
+            });
         }
         Ok(())
     }
@@ -185,7 +210,10 @@ mod tests {
     }
 
     fn slot(date: &str, w: &str) -> Slot {
-        Slot { date: date.parse().unwrap(), window: Window::parse(w).unwrap() }
+        Slot {
+            date: date.parse().unwrap(),
+            window: Window::parse(w).unwrap(),
+        }
     }
 
     #[test]

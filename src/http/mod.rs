@@ -1,16 +1,53 @@
-//! The axum HTTP adapter.
+//! The axum HTTP adapter: health checks and operator endpoints for now; web chat, webhooks,
+//! tracking and the agent console mount here as they are built.
 
-use axum::{Router, routing::get};
+mod admin;
+mod error;
 
-use crate::store::Store;
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 
+pub use error::AppError;
+
+use crate::config::Secret;
+use crate::services::Services;
+
+/// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub services: Services,
+    pub admin_token: Secret,
 }
 
+/// The whole HTTP surface; `main` serves it and tests call it on port 0.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/api/catalog", get(admin::catalog))
+        .route("/api/admin/orders/{number}/status", post(admin::set_status))
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+}
+
+/// Ready when the database answers.
+async fn readyz(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, (StatusCode, Json<serde_json::Value>)> {
+    match state.services.store().ping().await {
+        Ok(()) => Ok(Json(
+            serde_json::json!({ "status": "ready", "database": "ok" }),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+            ))
+        }
+    }
 }

@@ -1,1 +1,70 @@
-//! Use cases; the only place that opens transactions.
+//! Use cases. Each public method is one database transaction; this is the only layer that
+//! opens them. Methods take and return domain types, so adapters never see rows.
+
+mod catalog;
+pub use catalog::FreeSlot;
+mod clock;
+mod conversations;
+mod customers;
+mod error;
+mod orders;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use conversations::MAX_CONVERSATION_RETRIES;
+pub use error::ServiceError;
+pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
+
+use crate::domain::BusinessRules;
+use crate::store::Store;
+
+/// Who asked for a change (recorded in the status history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Customer(crate::domain::CustomerId),
+    Agent(crate::domain::AgentId),
+    Operator,
+    System,
+}
+
+impl Actor {
+    pub fn code(&self) -> String {
+        match self {
+            Actor::Customer(_) => "customer".into(),
+            Actor::Agent(id) => format!("agent:{id}"),
+            Actor::Operator => "operator".into(),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// The application's use cases over one store, rule set and clock. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    store: Store,
+    rules: Arc<BusinessRules>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(store: Store, rules: BusinessRules, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            rules: Arc::new(rules),
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &BusinessRules {
+        &self.rules
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

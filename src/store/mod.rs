@@ -1,22 +1,123 @@
 //! Storage: sea-orm entities and repositories. The only module that imports sea-orm.
+//!
+//! The default database is an embedded SQLite file in WAL mode; a `postgres://` URL runs the
+//! same code on PostgreSQL. Write transactions on SQLite start with `BEGIN IMMEDIATE` so that a
+//! transaction that reads and then writes never fails half-way on a lock upgrade: concurrent
+//! writers queue on the busy timeout instead.
 
-use sea_orm::{Database, DatabaseConnection};
+pub mod entities;
+pub mod repo;
 
+use std::time::Duration;
+
+use migration::MigratorTrait;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+pub use sea_orm::DbErr;
+
+/// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be reached or a query failed.
     #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
+    Db(#[from] DbErr),
+    /// A stored value could not be read back into a domain type (a bug or a hand-edited row).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
 }
 
-#[derive(Clone)]
+/// A unit of work. Repositories are methods on `Tx` (see `repo/`); services open one per use
+/// case and commit it; dropping it rolls back, so an error half-way writes nothing.
+pub struct Tx {
+    inner: DatabaseTransaction,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.inner.commit().await?)
+    }
+
+    pub(crate) fn c(&self) -> &DatabaseTransaction {
+        &self.inner
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (a lost insert race).
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
 pub struct Store {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
 }
 
 impl Store {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    #[tracing::instrument(skip_all, fields(backend))]
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let db = Database::connect(url).await?;
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        if url.starts_with("sqlite:") {
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+            // In-memory databases are per connection: keep exactly one.
+            if url.contains(":memory:") {
+                opts.max_connections(1).min_connections(1);
+            } else {
+                opts.max_connections(8);
+            }
+        } else {
+            opts.max_connections(16);
+        }
+        let db = Database::connect(opts).await?;
+        migration::Migrator::up(&db, None).await?;
+        tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         Ok(Self { db })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: (self.backend() == DbBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(Tx {
+            inner: self.db.begin_with_options(opts).await?,
+        })
+    }
+
+    /// Starts a read-only unit of work (a deferred transaction: a consistent snapshot).
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx {
+            inner: self.db.begin().await?,
+        })
+    }
+
+    /// Checks the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
     }
 }

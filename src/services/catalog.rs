@@ -1,0 +1,59 @@
+//! Catalog, stock and free delivery slots as customers see them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{Product, Slot, StockLevel};
+use crate::services::{ServiceError, Services};
+
+/// A slot a customer could pick, with places left in their zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreeSlot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub label: String,
+    pub places_left: u32,
+}
+
+impl Services {
+    pub async fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, ServiceError> {
+        let tx = self.store.begin_read().await?;
+        Ok(tx.catalog().await?)
+    }
+
+    /// Bookable slots for a delivery zone from now on, soonest first.
+    pub async fn free_slots(&self, zone: &str) -> Result<Vec<FreeSlot>, ServiceError> {
+        let now = self.now();
+        let rules = &self.rules.slots;
+        let slots = rules.slots_from(now);
+        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+            return Ok(vec![]);
+        };
+        let tx = self.store.begin_read().await?;
+        let usage = tx
+            .slot_usage_between(zone, first.start(), last.end())
+            .await?;
+        let used = |s: &Slot| {
+            usage
+                .iter()
+                .find(|(start, _, _)| *start == s.start())
+                .map(|(_, b, c)| (*b, *c))
+                .unwrap_or((0, rules.capacity_per_zone))
+        };
+        Ok(slots
+            .iter()
+            .filter_map(|s| {
+                let (booked, cap) = used(s);
+                rules
+                    .check_bookable(s, now, booked, cap)
+                    .ok()
+                    .map(|_| FreeSlot {
+                        start: s.start(),
+                        end: s.end(),
+                        label: s.to_string(),
+                        places_left: cap.saturating_sub(booked),
+                    })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,19 @@
+//! sea-orm entities, one per table (see `migrations/`).
+
+pub mod addresses;
+pub mod agents;
+pub mod cancellations;
+pub mod channel_identities;
+pub mod conversations;
+pub mod couriers;
+pub mod customers;
+pub mod delivery_zones;
+pub mod inbound_messages;
+pub mod order_lines;
+pub mod order_number_seq;
+pub mod order_status_history;
+pub mod orders;
+pub mod outbox;
+pub mod products;
+pub mod slot_capacity;
+pub mod stock;

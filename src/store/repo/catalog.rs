@@ -1,0 +1,264 @@
+//! Products, stock and delivery zones.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::corrupt;
+use crate::domain::{Fen, LatLon, Product, Sku, StockLevel, Zone};
+use crate::store::entities::{delivery_zones, products, stock};
+use crate::store::{StoreError, Tx};
+
+fn product_from_row(r: products::Model) -> Result<Product, StoreError> {
+    Ok(Product {
+        sku: Sku::parse(&r.sku).map_err(|e| corrupt("products", e))?,
+        aliases: serde_json::from_str(&r.aliases).map_err(|e| corrupt("products", e))?,
+        unit: r.unit.parse().map_err(|e| corrupt("products", e))?,
+        name_zh: r.name_zh,
+        name_en: r.name_en,
+        category: r.category,
+        warehouse_zone: r.warehouse_zone,
+        price: Fen::new(r.price_fen),
+        substitutable: r.substitutable,
+    })
+}
+
+fn stock_from_row(r: &stock::Model) -> StockLevel {
+    StockLevel {
+        on_hand_milli: r.on_hand_milli,
+        reserved_milli: r.reserved_milli,
+        low_threshold_milli: r.low_threshold_milli,
+    }
+}
+
+impl Tx {
+    /// Inserts or updates a catalog product.
+    pub async fn upsert_product(&self, p: &Product) -> Result<(), StoreError> {
+        let am = products::ActiveModel {
+            sku: Set(p.sku.to_string()),
+            name_zh: Set(p.name_zh.clone()),
+            name_en: Set(p.name_en.clone()),
+            aliases: Set(serde_json::to_string(&p.aliases).unwrap_or_else(|_| "[]".into())),
+            category: Set(p.category.clone()),
+            warehouse_zone: Set(p.warehouse_zone.clone()),
+            unit: Set(p.unit.code().to_owned()),
+            price_fen: Set(p.price.get()),
+            substitutable: Set(p.substitutable),
+            active: Set(true),
+        };
+        let existing = products::Entity::find_by_id(p.sku.to_string())
+            .one(self.c())
+            .await?;
+        if existing.is_some() {
+            products::Entity::update(am).exec(self.c()).await?;
+        } else {
+            products::Entity::insert(am)
+                .exec_without_returning(self.c())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Active products with these skus (unknown skus are simply absent).
+    pub async fn products_by_sku(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
+        let keys: Vec<String> = skus.iter().map(|s| s.to_string()).collect();
+        products::Entity::find()
+            .filter(products::Column::Sku.is_in(keys))
+            .filter(products::Column::Active.eq(true))
+            .all(self.c())
+            .await?
+            .into_iter()
+            .map(product_from_row)
+            .collect()
+    }
+
+    /// The whole active catalog with stock, ordered by category then sku.
+    pub async fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, StoreError> {
+        let rows = products::Entity::find()
+            .filter(products::Column::Active.eq(true))
+            .order_by_asc(products::Column::Category)
+            .order_by_asc(products::Column::Sku)
+            .find_also_related_stock(self)
+            .await?;
+        rows.into_iter()
+            .map(|(p, s)| {
+                let level = s.as_ref().map(stock_from_row).unwrap_or(StockLevel {
+                    on_hand_milli: 0,
+                    reserved_milli: 0,
+                    low_threshold_milli: 0,
+                });
+                Ok((product_from_row(p)?, level))
+            })
+            .collect()
+    }
+
+    pub async fn stock_level(&self, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
+        Ok(stock::Entity::find_by_id(sku.to_string())
+            .one(self.c())
+            .await?
+            .as_ref()
+            .map(stock_from_row))
+    }
+
+    /// Creates the stock row if missing (demo loading must not overwrite live stock).
+    pub async fn ensure_stock(
+        &self,
+        sku: &Sku,
+        on_hand_milli: i64,
+        low_threshold_milli: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        if stock::Entity::find_by_id(sku.to_string())
+            .one(self.c())
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        stock::Entity::insert(stock::ActiveModel {
+            sku: Set(sku.to_string()),
+            on_hand_milli: Set(on_hand_milli),
+            reserved_milli: Set(0),
+            low_threshold_milli: Set(low_threshold_milli),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(self.c())
+        .await?;
+        Ok(true)
+    }
+
+    /// Reserves `milli` if that much is available; `false` (and nothing changed) otherwise.
+    /// A single conditional UPDATE, so concurrent orders can never oversell.
+    pub async fn reserve_stock(&self, sku: &Sku, milli: i64) -> Result<bool, StoreError> {
+        let r = stock::Entity::update_many()
+            .col_expr(
+                stock::Column::ReservedMilli,
+                Expr::col(stock::Column::ReservedMilli).add(milli),
+            )
+            .filter(stock::Column::Sku.eq(sku.to_string()))
+            .filter(
+                Expr::col(stock::Column::OnHandMilli)
+                    .sub(Expr::col(stock::Column::ReservedMilli))
+                    .gte(milli),
+            )
+            .exec(self.c())
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Gives back a reservation (cancel, smaller quantity).
+    pub async fn release_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        stock::Entity::update_many()
+            .col_expr(
+                stock::Column::ReservedMilli,
+                Expr::col(stock::Column::ReservedMilli).sub(milli),
+            )
+            .filter(stock::Column::Sku.eq(sku.to_string()))
+            .filter(stock::Column::ReservedMilli.gte(milli))
+            .exec(self.c())
+            .await?;
+        Ok(())
+    }
+
+    /// Goods leave the warehouse: the reservation becomes a sale.
+    pub async fn consume_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        stock::Entity::update_many()
+            .col_expr(
+                stock::Column::ReservedMilli,
+                Expr::col(stock::Column::ReservedMilli).sub(milli),
+            )
+            .col_expr(
+                stock::Column::OnHandMilli,
+                Expr::col(stock::Column::OnHandMilli).sub(milli),
+            )
+            .filter(stock::Column::Sku.eq(sku.to_string()))
+            .filter(stock::Column::ReservedMilli.gte(milli))
+            .exec(self.c())
+            .await?;
+        Ok(())
+    }
+
+    /// Goods come back or arrive from a supplier.
+    pub async fn restock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        stock::Entity::update_many()
+            .col_expr(
+                stock::Column::OnHandMilli,
+                Expr::col(stock::Column::OnHandMilli).add(milli),
+            )
+            .filter(stock::Column::Sku.eq(sku.to_string()))
+            .exec(self.c())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn upsert_zone(&self, z: &Zone) -> Result<(), StoreError> {
+        let am = delivery_zones::ActiveModel {
+            code: Set(z.code.clone()),
+            name_zh: Set(z.name_zh.clone()),
+            name_en: Set(z.name_en.clone()),
+            lat: Set(z.center.lat),
+            lon: Set(z.center.lon),
+            radius_m: Set(i32::try_from(z.radius_m).unwrap_or(i32::MAX)),
+        };
+        if delivery_zones::Entity::find_by_id(z.code.clone())
+            .one(self.c())
+            .await?
+            .is_some()
+        {
+            delivery_zones::Entity::update(am).exec(self.c()).await?;
+        } else {
+            delivery_zones::Entity::insert(am)
+                .exec_without_returning(self.c())
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn zones(&self) -> Result<Vec<Zone>, StoreError> {
+        Ok(delivery_zones::Entity::find()
+            .order_by_asc(delivery_zones::Column::Code)
+            .all(self.c())
+            .await?
+            .into_iter()
+            .map(|z| Zone {
+                code: z.code,
+                name_zh: z.name_zh,
+                name_en: z.name_en,
+                center: LatLon {
+                    lat: z.lat,
+                    lon: z.lon,
+                },
+                radius_m: u32::try_from(z.radius_m).unwrap_or(0),
+            })
+            .collect())
+    }
+}
+
+/// Products joined with their stock rows (no declared relation: join in memory by sku).
+trait FindWithStock {
+    async fn find_also_related_stock(
+        self,
+        tx: &Tx,
+    ) -> Result<Vec<(products::Model, Option<stock::Model>)>, StoreError>;
+}
+
+impl FindWithStock for sea_orm::Select<products::Entity> {
+    async fn find_also_related_stock(
+        self,
+        tx: &Tx,
+    ) -> Result<Vec<(products::Model, Option<stock::Model>)>, StoreError> {
+        let products = self.all(tx.c()).await?;
+        let mut stock: std::collections::HashMap<String, stock::Model> = stock::Entity::find()
+            .all(tx.c())
+            .await?
+            .into_iter()
+            .map(|s| (s.sku.clone(), s))
+            .collect();
+        Ok(products
+            .into_iter()
+            .map(|p| {
+                let s = stock.remove(&p.sku);
+                (p, s)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,151 @@
+//! Customers, their channel identities and addresses.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::{AddressId, Channel, Customer, CustomerId, DeliveryAddress, Lang, LatLon};
+use crate::store::entities::{addresses, channel_identities, customers};
+use crate::store::{StoreError, Tx, is_unique_violation};
+
+fn customer_from_row(r: customers::Model) -> Customer {
+    Customer {
+        id: CustomerId(r.id),
+        name: r.name,
+        phone: r.phone,
+        lang: Lang::from_tag(&r.lang).unwrap_or_default(),
+        default_address: r.default_address_id.map(AddressId),
+    }
+}
+
+fn address_from_row(r: addresses::Model) -> DeliveryAddress {
+    DeliveryAddress {
+        id: Some(AddressId(r.id)),
+        text: r.text,
+        location: r.lat.zip(r.lon).map(|(lat, lon)| LatLon { lat, lon }),
+        zone: r.zone.unwrap_or_default(),
+    }
+}
+
+impl Tx {
+    pub async fn customer_by_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let Some(identity) = channel_identities::Entity::find()
+            .filter(channel_identities::Column::Channel.eq(channel.code()))
+            .filter(channel_identities::Column::ExternalId.eq(external_id))
+            .one(self.c())
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.customer(CustomerId(identity.customer_id)).await
+    }
+
+    pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        Ok(customers::Entity::find_by_id(id.0)
+            .one(self.c())
+            .await?
+            .map(customer_from_row))
+    }
+
+    /// Creates a customer with one channel identity. Returns `None` if another request created
+    /// the same identity first (the caller then reads it back).
+    pub async fn create_customer(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Customer>, StoreError> {
+        let row = customers::Entity::insert(customers::ActiveModel {
+            name: Set(None),
+            phone: Set(None),
+            lang: Set(lang.code().to_owned()),
+            default_address_id: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(self.c())
+        .await?;
+        let inserted = channel_identities::Entity::insert(channel_identities::ActiveModel {
+            customer_id: Set(row.id),
+            channel: Set(channel.code().to_owned()),
+            external_id: Set(external_id.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(self.c())
+        .await;
+        match inserted {
+            Ok(_) => Ok(Some(customer_from_row(row))),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn set_customer_lang(&self, id: CustomerId, lang: Lang) -> Result<(), StoreError> {
+        customers::Entity::update_many()
+            .col_expr(customers::Column::Lang, lang.code().into())
+            .filter(customers::Column::Id.eq(id.0))
+            .exec(self.c())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_address(
+        &self,
+        customer: CustomerId,
+        text: &str,
+        location: Option<LatLon>,
+        zone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AddressId, StoreError> {
+        let row = addresses::Entity::insert(addresses::ActiveModel {
+            customer_id: Set(customer.0),
+            text: Set(text.to_owned()),
+            lat: Set(location.map(|l| l.lat)),
+            lon: Set(location.map(|l| l.lon)),
+            zone: Set(Some(zone.to_owned())),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(self.c())
+        .await?;
+        customers::Entity::update_many()
+            .col_expr(customers::Column::DefaultAddressId, row.id.into())
+            .filter(customers::Column::Id.eq(customer.0))
+            .exec(self.c())
+            .await?;
+        Ok(AddressId(row.id))
+    }
+
+    /// An address of this customer (someone else's address id gives `None`).
+    pub async fn address_of(
+        &self,
+        customer: CustomerId,
+        id: AddressId,
+    ) -> Result<Option<DeliveryAddress>, StoreError> {
+        Ok(addresses::Entity::find_by_id(id.0)
+            .filter(addresses::Column::CustomerId.eq(customer.0))
+            .one(self.c())
+            .await?
+            .map(address_from_row))
+    }
+
+    /// The customer's addresses, newest first.
+    pub async fn addresses_of(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<DeliveryAddress>, StoreError> {
+        Ok(addresses::Entity::find()
+            .filter(addresses::Column::CustomerId.eq(customer.0))
+            .order_by_desc(addresses::Column::Id)
+            .all(self.c())
+            .await?
+            .into_iter()
+            .map(address_from_row)
+            .collect())
+    }
+}

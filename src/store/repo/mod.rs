@@ -1,0 +1,23 @@
+//! Repositories: methods on [`Tx`](crate::store::Tx) that map rows to domain types.
+//! Grouped by aggregate; each file owns its tables.
+
+mod catalog;
+mod conversations;
+mod customers;
+mod orders;
+mod outbox;
+mod slots;
+mod staff;
+
+pub use conversations::VersionConflict;
+pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
+pub use outbox::OutboxEvent;
+
+use crate::store::StoreError;
+
+pub(crate) fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        detail: detail.to_string(),
+    }
+}
