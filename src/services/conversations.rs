@@ -6,7 +6,7 @@ use crate::domain::Channel;
 use crate::services::{ServiceError, Services};
 
 /// How often a conversation update is retried after losing a race.
-pub const MAX_CONVERSATION_RETRIES: usize = 8;
+pub const MAX_CONVERSATION_RETRIES: usize = 16;
 
 impl Services {
     /// Loads a conversation's state (default when new), applies `f`, and saves it if nobody else
@@ -22,7 +22,12 @@ impl Services {
         S: Serialize + DeserializeOwned + Default,
         F: FnMut(&mut S) -> R,
     {
-        for _ in 0..MAX_CONVERSATION_RETRIES {
+        for attempt in 0..MAX_CONVERSATION_RETRIES {
+            if attempt > 0 {
+                // Jittered backoff so that writers who collided do not collide again.
+                let ms = rand::random_range(1..=5 * attempt as u64);
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
             let (mut state, version) = self.load_conversation::<S>(channel, user).await?;
             let out = f(&mut state);
             let json =

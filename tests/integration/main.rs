@@ -1,0 +1,8 @@
+//! Integration tests: the real app against a temporary SQLite file and, when
+//! `FRESHBOT_TEST_POSTGRES` holds a URL, against a fresh PostgreSQL database per test.
+//! One test binary (modules below) keeps link time down.
+
+mod common;
+mod conversations;
+mod http_api;
+mod orders;
