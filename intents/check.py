@@ -8,7 +8,7 @@ entity annotations are well formed and use known entity names; no duplicate exam
 Chinese characters; faq.yml has zh and en answers for every FAQ key.
 Exit code 1 on any error.
 """
-import glob, os, re, sys, collections
+import glob, os, re, sys, collections, unicodedata
 import yaml
 
 INTENTS = """greet goodbye thanks affirm deny order modify_order track reschedule change_address
@@ -24,7 +24,10 @@ def strip(s):
     return ANN.sub(lambda m: m.group(1), s)
 
 def norm(s):
-    return re.sub(r"\s+", " ", strip(s).strip().lower())
+    t = strip(s).lower()
+    # ignore spaces and punctuation (emoji stay significant)
+    k = "".join(c for c in t if not c.isspace() and not unicodedata.category(c).startswith("P"))
+    return k or t.strip()
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
