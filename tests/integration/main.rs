@@ -2,6 +2,8 @@
 //! `FRESHBOT_TEST_POSTGRES` holds a URL, against a fresh PostgreSQL database per test.
 //! One test binary (modules below) keeps link time down.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a failed setup is a failed test
+
 mod common;
 mod conversations;
 mod http_api;
