@@ -7,6 +7,7 @@ mod clock;
 mod conversations;
 mod customers;
 mod error;
+mod membership;
 mod orders;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::MAX_CONVERSATION_RETRIES;
 pub use error::ServiceError;
+pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
 
 use crate::domain::BusinessRules;

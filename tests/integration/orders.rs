@@ -522,3 +522,58 @@ async fn changes_before_picking_keep_the_books_right(backend: Backend) {
     assert_eq!(history.len(), 5, "placed + four moves");
 }
 on_both_backends!(changes_before_picking_keep_the_books_right);
+
+/// Tiers follow delivered and cancelled orders in the window; points follow what was paid.
+async fn membership_rewards_completed_orders_not_cancellations(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (c, addr) = app.customer("regular").await;
+    let slots = app.slot_starts("huangpu").await;
+    let m = app.services.membership(&c).await.unwrap();
+    assert_eq!((m.tier.code.as_str(), m.points), ("regular", 0));
+    let lines = || {
+        vec![
+            line("VEG-TOMATO", "2", Unit::Jin),
+            line(EGGS, "2", Unit::Box),
+        ]
+    };
+    for i in 0..3 {
+        let o = app
+            .services
+            .place_order(&c, order(lines(), slots[i], addr))
+            .await
+            .unwrap();
+        for to in [
+            OrderStatus::Confirmed,
+            OrderStatus::Picking,
+            OrderStatus::Packed,
+            OrderStatus::OutForDelivery,
+            OrderStatus::Delivered,
+        ] {
+            app.services
+                .advance_status(Actor::Operator, o.number.as_str(), to)
+                .await
+                .unwrap();
+        }
+    }
+    let m = app.services.membership(&c).await.unwrap();
+    assert_eq!(m.tier.code, "silver");
+    assert_eq!(m.points, 137, "3 x ¥45.80 = ¥137.40 paid -> 137 points");
+    // Cancelling two of the next three orders puts the cancel rate at 40%: back to regular.
+    for i in 3..6 {
+        let o = app
+            .services
+            .place_order(&c, order(lines(), slots[i], addr))
+            .await
+            .unwrap();
+        if i < 5 {
+            app.services
+                .cancel(&c, o.number.as_str(), CancelReason::NoLongerNeeded, None)
+                .await
+                .unwrap();
+        }
+    }
+    let m = app.services.membership(&c).await.unwrap();
+    assert_eq!((m.completed_in_window, m.cancelled_in_window), (3, 2));
+    assert_eq!(m.tier.code, "regular");
+}
+on_both_backends!(membership_rewards_completed_orders_not_cancellations);
