@@ -536,10 +536,10 @@ async fn membership_rewards_completed_orders_not_cancellations(backend: Backend)
             line(EGGS, "2", Unit::Box),
         ]
     };
-    for i in 0..3 {
+    for slot in &slots[..3] {
         let o = app
             .services
-            .place_order(&c, order(lines(), slots[i], addr))
+            .place_order(&c, order(lines(), *slot, addr))
             .await
             .unwrap();
         for to in [
@@ -559,13 +559,13 @@ async fn membership_rewards_completed_orders_not_cancellations(backend: Backend)
     assert_eq!(m.tier.code, "silver");
     assert_eq!(m.points, 137, "3 x ¥45.80 = ¥137.40 paid -> 137 points");
     // Cancelling two of the next three orders puts the cancel rate at 40%: back to regular.
-    for i in 3..6 {
+    for (i, slot) in slots[3..6].iter().enumerate() {
         let o = app
             .services
-            .place_order(&c, order(lines(), slots[i], addr))
+            .place_order(&c, order(lines(), *slot, addr))
             .await
             .unwrap();
-        if i < 5 {
+        if i < 2 {
             app.services
                 .cancel(&c, o.number.as_str(), CancelReason::NoLongerNeeded, None)
                 .await
