@@ -6,7 +6,9 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod conversation;
 pub mod demo;
+pub mod dialog;
 pub mod domain;
 pub mod fulfillment;
 pub mod http;

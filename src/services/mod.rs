@@ -2,6 +2,7 @@
 //! opens them. Methods take and return domain types, so adapters never see rows.
 
 mod catalog;
+mod chat;
 pub use catalog::FreeSlot;
 mod clock;
 mod conversations;

@@ -2,12 +2,14 @@
 
 pub mod addresses;
 pub mod agents;
+pub mod cancel_saves;
 pub mod cancellations;
 pub mod channel_identities;
 pub mod conversations;
 pub mod couriers;
 pub mod customers;
 pub mod delivery_zones;
+pub mod handoff_queue;
 pub mod inbound_messages;
 pub mod order_lines;
 pub mod order_number_seq;
@@ -17,3 +19,4 @@ pub mod outbox;
 pub mod products;
 pub mod slot_capacity;
 pub mod stock;
+pub mod web_sessions;

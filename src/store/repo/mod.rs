@@ -2,6 +2,7 @@
 //! Grouped by aggregate; each file owns its tables.
 
 mod catalog;
+mod chat;
 mod conversations;
 mod customers;
 mod orders;

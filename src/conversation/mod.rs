@@ -1,0 +1,377 @@
+//! The conversation engine at work: for each inbound message it deduplicates, identifies the
+//! customer, loads the dialog state, understands the text, runs the pure dialog step, saves
+//! the state with its version, runs the step's commands through the services and feeds their
+//! outcomes back. Channels call [`Engine::handle`] and send the replies; nothing else.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::dialog::{
+    self, Command, Context, DialogState, Event, Failure, Faq, Outcome, Payload, Reply,
+    Understanding,
+};
+use crate::domain::{Channel, Customer, Lang, LatLon, Product};
+use crate::services::{FreeSlot, LineChange, OrderLineRequest, PlaceOrder, ServiceError, Services};
+
+/// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
+pub trait Understand: Send + Sync {
+    fn understand(&self, text: &str, now: DateTime<Utc>, catalog: &[Product]) -> Understanding;
+}
+
+/// One message from a customer on some channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbound {
+    pub channel: Channel,
+    /// The channel's id of the customer (Telegram chat id, WeChat OpenID, web user id).
+    pub user: String,
+    /// The channel's message id, for deduplication of redeliveries.
+    pub message_id: Option<String>,
+    /// A language the channel knows (Telegram `language_code`, a web `lang` field).
+    pub lang: Option<Lang>,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Text(String),
+    /// A button payload as the channel returned it (untrusted).
+    Button(String),
+    Location(LatLon),
+}
+
+/// Longest message the engine reads; longer texts are cut (and never stored whole).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// Commands one turn may chain (address saved -> order moved).
+const MAX_COMMANDS_PER_TURN: usize = 8;
+
+#[derive(Clone)]
+pub struct Engine {
+    services: Services,
+    nlu: Arc<dyn Understand>,
+    faq: Arc<Faq>,
+    public_url: Arc<str>,
+}
+
+/// What a turn produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnResult {
+    pub replies: Vec<Reply>,
+    /// The message id was seen before: nothing was done.
+    pub duplicate: bool,
+    /// The active flow after the turn (for stories and transcripts).
+    pub flow: Option<&'static str>,
+}
+
+impl Engine {
+    pub fn new(services: Services, nlu: Arc<dyn Understand>, faq: Faq, public_url: &str) -> Self {
+        Self {
+            services,
+            nlu,
+            faq: Arc::new(faq),
+            public_url: Arc::from(public_url),
+        }
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Handles one inbound message and returns the replies to send.
+    #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
+    pub async fn handle(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
+        let s = &self.services;
+        if let Some(id) = &inbound.message_id {
+            let key = format!("{}:{}", inbound.user, id);
+            if !s.first_delivery(inbound.channel, &key).await? {
+                return Ok(TurnResult {
+                    duplicate: true,
+                    ..TurnResult::default()
+                });
+            }
+        }
+        let text_lang = match &inbound.content {
+            Content::Text(t) => Lang::detect(t),
+            _ => None,
+        };
+        let customer = s
+            .identify(
+                inbound.channel,
+                &inbound.user,
+                inbound.lang.or(text_lang).unwrap_or_default(),
+            )
+            .await?;
+        let event = match &inbound.content {
+            Content::Text(t) => {
+                let text: String = t
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\n')
+                    .take(MAX_TEXT_CHARS)
+                    .collect();
+                let catalog: Vec<Product> =
+                    s.catalog().await?.into_iter().map(|(p, _)| p).collect();
+                let understanding = self.nlu.understand(&text, s.now(), &catalog);
+                Event::Text {
+                    text,
+                    understanding,
+                }
+            }
+            Content::Button(p) => match Payload::parse(p) {
+                Some(p) => Event::Button(p),
+                None => Event::Text {
+                    text: String::new(),
+                    understanding: Understanding::intent(dialog::Intent::OutOfScope),
+                },
+            },
+            Content::Location(l) => Event::Location(*l),
+        };
+        let leaving_queue = matches!(event, Event::Button(Payload::BackToBot));
+
+        // The turn proper: retried from the start if another instance saved first.
+        let (mut state, mut version, mut step) = {
+            let mut attempt = 0;
+            loop {
+                let (mut state, version) = s
+                    .load_conversation::<DialogState>(inbound.channel, &inbound.user)
+                    .await?;
+                if let Some(l) = inbound.lang.filter(|_| !state.lang_fixed) {
+                    state.lang = l;
+                } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
+                    state.lang = l;
+                }
+                let data = self.load(&customer, &state).await?;
+                let step = dialog::step(&mut state, event.clone(), &data.context(self));
+                if let Some(v) = s
+                    .save_conversation(inbound.channel, &inbound.user, &state, version)
+                    .await?
+                {
+                    break (state, Some(v), step);
+                }
+                attempt += 1;
+                if attempt >= crate::services::MAX_CONVERSATION_RETRIES {
+                    return Err(ServiceError::Concurrent);
+                }
+            }
+        };
+        if leaving_queue {
+            s.leave_handoff_queue(inbound.channel, &inbound.user)
+                .await?;
+        }
+        let mut replies = std::mem::take(&mut step.replies);
+        let mut pending: VecDeque<Command> = step.commands.into();
+        let mut ran = 0;
+        while let Some(cmd) = pending.pop_front() {
+            ran += 1;
+            if ran > MAX_COMMANDS_PER_TURN {
+                tracing::warn!("too many chained commands in one turn; stopping");
+                break;
+            }
+            let outcome = self.execute(&inbound, &customer, cmd).await?;
+            // Feed the outcome back; on a version conflict reload and apply it to the new state.
+            loop {
+                let data = self.load(&customer, &state).await?;
+                let mut next = state.clone();
+                let more = dialog::step(
+                    &mut next,
+                    Event::Outcome(outcome.clone()),
+                    &data.context(self),
+                );
+                match s
+                    .save_conversation(inbound.channel, &inbound.user, &next, version)
+                    .await?
+                {
+                    Some(v) => {
+                        state = next;
+                        version = Some(v);
+                        replies.extend(more.replies);
+                        pending.extend(more.commands);
+                        break;
+                    }
+                    None => {
+                        let (fresh, v) = s
+                            .load_conversation::<DialogState>(inbound.channel, &inbound.user)
+                            .await?;
+                        state = fresh;
+                        version = v;
+                    }
+                }
+            }
+        }
+        Ok(TurnResult {
+            replies,
+            duplicate: false,
+            flow: state.flow_name(),
+        })
+    }
+
+    async fn execute(
+        &self,
+        inbound: &Inbound,
+        customer: &Customer,
+        cmd: Command,
+    ) -> Result<Outcome, ServiceError> {
+        let s = &self.services;
+        Ok(match cmd {
+            Command::SaveAddress { text, location } => {
+                Outcome::AddressSaved(user_result(s.add_address(customer, &text, location).await)?)
+            }
+            Command::PlaceOrder {
+                lines,
+                slot_start,
+                address,
+                auto_substitute,
+            } => {
+                let req = PlaceOrder {
+                    channel: inbound.channel,
+                    lines: lines
+                        .into_iter()
+                        .map(|(sku, quantity)| OrderLineRequest { sku, quantity })
+                        .collect(),
+                    slot_start,
+                    address,
+                    auto_substitute,
+                };
+                Outcome::OrderPlaced(user_result(s.place_order(customer, req).await)?)
+            }
+            Command::ChangeLines {
+                number,
+                set,
+                remove,
+            } => {
+                let changes = set
+                    .into_iter()
+                    .map(|(sku, quantity)| LineChange::Set(OrderLineRequest { sku, quantity }))
+                    .chain(remove.into_iter().map(LineChange::Remove))
+                    .collect();
+                Outcome::LinesChanged(user_result(
+                    s.change_lines(customer, &number, changes).await,
+                )?)
+            }
+            Command::Reschedule { number, slot_start } => Outcome::Rescheduled(user_result(
+                s.reschedule(customer, &number, slot_start).await,
+            )?),
+            Command::ChangeAddress { number, address } => Outcome::AddressChanged(user_result(
+                s.change_address(customer, &number, address).await,
+            )?),
+            Command::Cancel {
+                number,
+                reason,
+                text,
+            } => Outcome::Cancelled(user_result(
+                s.cancel(customer, &number, reason, text).await,
+            )?),
+            Command::RecordSaved {
+                number,
+                reason,
+                offer,
+            } => {
+                s.record_cancel_saved(customer, &number, reason, &offer)
+                    .await?;
+                Outcome::Done
+            }
+            Command::Handoff { reason, summary } => {
+                let position = s
+                    .request_handoff(inbound.channel, &inbound.user, customer, &reason, &summary)
+                    .await?;
+                Outcome::HandedOff {
+                    position: usize::try_from(position).unwrap_or(usize::MAX),
+                }
+            }
+            Command::SetLanguage(lang) => {
+                s.set_language(customer, lang).await?;
+                Outcome::Done
+            }
+        })
+    }
+
+    async fn load(
+        &self,
+        customer: &Customer,
+        state: &DialogState,
+    ) -> Result<TurnData, ServiceError> {
+        let s = &self.services;
+        let catalog = s.catalog().await?;
+        let orders = s.orders_of(customer).await?;
+        let addresses = s.addresses(customer).await?;
+        let mut zones: Vec<String> = addresses.iter().map(|a| a.zone.clone()).collect();
+        zones.extend(
+            orders
+                .iter()
+                .filter(|o| o.status.is_active())
+                .map(|o| o.address.zone.clone()),
+        );
+        zones.sort();
+        zones.dedup();
+        let mut free_slots = HashMap::new();
+        for z in zones {
+            let slots = s.free_slots(&z).await?;
+            free_slots.insert(z, slots);
+        }
+        let membership = if state.flow.is_none() {
+            s.membership(customer).await.ok()
+        } else {
+            None
+        };
+        Ok(TurnData {
+            now: s.now(),
+            catalog,
+            orders,
+            addresses,
+            free_slots,
+            membership,
+        })
+    }
+}
+
+/// A use case's refusal becomes an outcome the dialog explains; a system failure stays an error.
+fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, ServiceError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => Ok(Err(match e {
+            ServiceError::OutOfStock {
+                product, available, ..
+            } => Failure::OutOfStock {
+                sku: product,
+                available,
+            },
+            ServiceError::Slot(e) => Failure::SlotUnavailable(e.to_string()),
+            ServiceError::Pricing(crate::domain::PricingError::BelowMinimum {
+                missing, ..
+            }) => Failure::BelowMinimum { missing },
+            ServiceError::TooLateToChange { status, .. } => Failure::TooLate { status },
+            ServiceError::CancelRefused(r) => Failure::CancelRefused(r.to_string()),
+            ServiceError::UnknownAddress(m) => Failure::Address(m),
+            ServiceError::Geo(g) => Failure::Address(g.to_string()),
+            ServiceError::UnknownOrder(_) => Failure::UnknownOrder,
+            e @ (ServiceError::Store(_) | ServiceError::State(_)) => return Err(e),
+            e => Failure::Other(e.to_string()),
+        })),
+    }
+}
+
+struct TurnData {
+    now: DateTime<Utc>,
+    catalog: Vec<(Product, crate::domain::StockLevel)>,
+    orders: Vec<crate::domain::Order>,
+    addresses: Vec<crate::domain::DeliveryAddress>,
+    free_slots: HashMap<String, Vec<FreeSlot>>,
+    membership: Option<crate::services::Membership>,
+}
+
+impl TurnData {
+    fn context<'a>(&'a self, engine: &'a Engine) -> Context<'a> {
+        Context {
+            now: self.now,
+            rules: engine.services.rules(),
+            catalog: &self.catalog,
+            orders: &self.orders,
+            addresses: &self.addresses,
+            free_slots: &self.free_slots,
+            faq: &engine.faq,
+            membership: self.membership.as_ref(),
+            public_url: &engine.public_url,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! What a step may read: loaded by the service layer before each turn, never written.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{BusinessRules, DeliveryAddress, Lang, Order, Product, Sku, StockLevel};
+use crate::services::{FreeSlot, Membership};
+
+/// FAQ answers by intent label and language (`intents/faq.yml`).
+#[derive(Debug, Clone, Default)]
+pub struct Faq {
+    pub answers: HashMap<String, (String, String)>,
+}
+
+impl Faq {
+    pub fn answer(&self, intent: &str, lang: Lang) -> Option<&str> {
+        self.answers.get(intent).map(|(zh, en)| lang.pick(zh, en))
+    }
+}
+
+/// An order and how it looks to the customer right now.
+pub type OrderInfo = Order;
+
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rules: &'a BusinessRules,
+    pub catalog: &'a [(Product, StockLevel)],
+    /// The customer's orders, newest first.
+    pub orders: &'a [Order],
+    /// The customer's saved addresses, newest (default) first.
+    pub addresses: &'a [DeliveryAddress],
+    /// Bookable slots per delivery zone, for the zones this customer uses.
+    pub free_slots: &'a HashMap<String, Vec<FreeSlot>>,
+    pub faq: &'a Faq,
+    pub membership: Option<&'a Membership>,
+    /// Base URL of public pages (tracking links).
+    pub public_url: &'a str,
+}
+
+impl Context<'_> {
+    pub fn product(&self, sku: &Sku) -> Option<&Product> {
+        self.catalog
+            .iter()
+            .find(|(p, _)| &p.sku == sku)
+            .map(|(p, _)| p)
+    }
+
+    /// Available stock of a sku, in thousandths of its selling unit.
+    pub fn available_milli(&self, sku: &Sku) -> i64 {
+        self.catalog
+            .iter()
+            .find(|(p, _)| &p.sku == sku)
+            .map(|(_, s)| s.available_milli())
+            .unwrap_or(0)
+    }
+
+    /// The customer's orders that are still under way, newest first.
+    pub fn active_orders(&self) -> Vec<&Order> {
+        self.orders
+            .iter()
+            .filter(|o| o.status.is_active())
+            .collect()
+    }
+
+    pub fn order(&self, number: &str) -> Option<&Order> {
+        let n = crate::domain::OrderNumber::parse(number).ok()?;
+        self.orders.iter().find(|o| o.number == n)
+    }
+
+    pub fn address(&self, id: crate::domain::AddressId) -> Option<&DeliveryAddress> {
+        self.addresses.iter().find(|a| a.id == Some(id))
+    }
+
+    pub fn slots_for(&self, zone: &str) -> &[FreeSlot] {
+        self.free_slots.get(zone).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The best substitute for a short item: the customer's stated preference if in stock, else
+    /// the same category, substitutable, in stock, not refused before, with the closest price.
+    pub fn substitute_for(
+        &self,
+        sku: &Sku,
+        prefs: &[(Sku, Sku)],
+        refused: &[Sku],
+        need_milli: i64,
+    ) -> Option<&Product> {
+        let original = self.product(sku)?;
+        if !original.substitutable {
+            return None;
+        }
+        if let Some((_, pref)) = prefs.iter().find(|(from, _)| from == sku)
+            && self.available_milli(pref) > 0
+            && !refused.contains(pref)
+        {
+            return self.product(pref);
+        }
+        self.catalog
+            .iter()
+            .filter(|(p, s)| {
+                &p.sku != sku
+                    && p.category == original.category
+                    && p.unit == original.unit
+                    && s.available_milli() >= need_milli.max(1)
+                    && !refused.contains(&p.sku)
+            })
+            .min_by_key(|(p, _)| (p.price.get() - original.price.get()).abs())
+            .map(|(p, _)| p)
+    }
+}

@@ -1,0 +1,129 @@
+//! Web chat sessions, the handoff queue and cancels saved by an offer.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{CancelReason, Channel, Customer};
+use crate::services::{ServiceError, Services};
+
+/// Tokens are stored only as SHA-256 hashes: a leaked database gives no usable sessions.
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Services {
+    /// Creates an anonymous web customer session; returns `(token, web user id)`.
+    pub async fn create_web_session(&self) -> Result<(String, String), ServiceError> {
+        let mut rng = rand::rng();
+        let token = format!("{:032x}{:032x}", rng.random::<u128>(), rng.random::<u128>());
+        let user = format!("w{:024x}", rng.random::<u128>() >> 32);
+        let tx = self.store.begin_write().await?;
+        tx.insert_web_session(&hash_token(&token), &user, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok((token, user))
+    }
+
+    /// The web user of a bearer token, if the token is valid.
+    pub async fn web_session_user(&self, token: &str) -> Result<Option<String>, ServiceError> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let tx = self.store.begin_read().await?;
+        Ok(tx.web_session_user(&hash_token(token)).await?)
+    }
+
+    /// Queues a conversation for a human; complaints and priority members go first. Returns
+    /// the customer's position in the queue.
+    pub async fn request_handoff(
+        &self,
+        channel: Channel,
+        user: &str,
+        customer: &Customer,
+        reason: &str,
+        summary: &str,
+    ) -> Result<u64, ServiceError> {
+        let priority_member = self
+            .membership(customer)
+            .await
+            .map(|m| m.tier.priority)
+            .unwrap_or(false);
+        let priority = i32::from(reason == "complaint") * 2 + i32::from(priority_member);
+        let tx = self.store.begin_write().await?;
+        let position = tx
+            .enqueue_handoff(
+                channel,
+                user,
+                customer.id,
+                reason,
+                summary,
+                priority,
+                self.now(),
+            )
+            .await?;
+        tx.enqueue(
+            &crate::store::repo::OutboxEvent {
+                kind: "handoff_requested",
+                customer: Some(customer.id),
+                order: None,
+                payload: serde_json::json!({ "channel": channel.code(), "user": user, "reason": reason }),
+            },
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(position)
+    }
+
+    pub async fn leave_handoff_queue(
+        &self,
+        channel: Channel,
+        user: &str,
+    ) -> Result<(), ServiceError> {
+        let tx = self.store.begin_write().await?;
+        tx.close_handoff(channel, user, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the fix offered for a cancel reason kept the order.
+    pub async fn record_cancel_saved(
+        &self,
+        customer: &Customer,
+        number: &str,
+        reason: CancelReason,
+        offer: &str,
+    ) -> Result<(), ServiceError> {
+        let order = self.order_of(customer, number).await?;
+        let tx = self.store.begin_write().await?;
+        tx.insert_cancel_save(order.id, reason, offer, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Saves a conversation state if its version is still `expected`; `None` on a conflict.
+    pub async fn save_conversation<S: serde::Serialize>(
+        &self,
+        channel: Channel,
+        user: &str,
+        state: &S,
+        expected: Option<i64>,
+    ) -> Result<Option<i64>, ServiceError> {
+        let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
+        let tx = self.store.begin_write().await?;
+        match tx
+            .save_conversation(channel, user, &json, expected, self.now())
+            .await?
+        {
+            Ok(v) => {
+                tx.commit().await?;
+                Ok(Some(v))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+}
