@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod forecast;
+mod picking;
 mod serve;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
@@ -26,6 +27,8 @@ pub enum Command {
     Demo,
     /// Demand forecasting: evaluate models on a sales history.
     Forecast(forecast::ForecastArgs),
+    /// Warehouse picking: benchmark routing and batching on public instances.
+    Picking(picking::PickingArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -36,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => serve::migrate(),
         Command::Demo => serve::demo(),
         Command::Forecast(args) => forecast::run(args),
+        Command::Picking(args) => picking::run(args),
     }
 }
 

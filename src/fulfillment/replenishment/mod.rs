@@ -19,12 +19,19 @@ pub mod holt_winters;
 pub mod intermittent;
 pub mod metrics;
 pub mod models;
+pub mod policy;
 pub mod sales_csv;
 pub mod selection;
 pub mod series;
+pub mod simulation;
 
 pub use evaluation::{EvaluationReport, HoldoutProtocol, evaluate_holdout};
 pub use models::ModelKind;
+pub use policy::{
+    Arrival, DemandOutlook, DraftOrderLine, LowStockWarning, PolicyError, ProductTerms,
+    ReorderLevels, StockBatch, StockPosition, draft_purchase_order, projected_low_stock,
+    reorder_levels,
+};
 pub use sales_csv::{SalesParseError, parse_sales_csv};
 pub use selection::{Forecast, ForecastConfig, ForecastError, forecast_series};
 pub use series::{SalesSeries, closed_days};
