@@ -101,6 +101,7 @@ fn parse_model(text: &str) -> Result<ModelKind, String> {
         ModelKind::WeekdayAverage,
         ModelKind::WeekdayProfileSes,
         ModelKind::HoltWinters,
+        ModelKind::HoltWintersLog,
         ModelKind::CrostonSba,
         ModelKind::Tsb,
         ModelKind::Combination,

@@ -26,6 +26,8 @@ pub enum ModelKind {
     WeekdayProfileSes,
     /// Damped additive Holt-Winters with a weekly season.
     HoltWinters,
+    /// Holt-Winters on `ln(1 + y)`: multiplicative weekly pattern, never negative.
+    HoltWintersLog,
     /// Croston's method with the Syntetos-Boylan bias correction (intermittent demand).
     CrostonSba,
     /// Teunter-Syntetos-Babai (intermittent demand that may become obsolete).
@@ -44,6 +46,7 @@ impl ModelKind {
             ModelKind::WeekdayAverage => "weekday_average",
             ModelKind::WeekdayProfileSes => "weekday_profile_ses",
             ModelKind::HoltWinters => "holt_winters",
+            ModelKind::HoltWintersLog => "holt_winters_log",
             ModelKind::CrostonSba => "croston_sba",
             ModelKind::Tsb => "tsb",
             ModelKind::Combination => "combination",
@@ -77,6 +80,8 @@ pub enum Model {
     },
     /// Damped additive Holt-Winters.
     HoltWinters(HoltWintersParams),
+    /// Damped additive Holt-Winters on `ln(1 + y)`.
+    HoltWintersLog(HoltWintersParams),
     /// Croston-SBA with smoothing `alpha`.
     CrostonSba {
         /// Smoothing of sizes and intervals.
@@ -103,6 +108,7 @@ impl Model {
             Model::WeekdayAverage { .. } => ModelKind::WeekdayAverage,
             Model::WeekdayProfileSes { .. } => ModelKind::WeekdayProfileSes,
             Model::HoltWinters(_) => ModelKind::HoltWinters,
+            Model::HoltWintersLog(_) => ModelKind::HoltWintersLog,
             Model::CrostonSba { .. } => ModelKind::CrostonSba,
             Model::Tsb { .. } => ModelKind::Tsb,
             Model::Combination(_) => ModelKind::Combination,
@@ -158,6 +164,13 @@ impl Model {
             } => weekday_profile_ses(y, *alpha, *profile_weeks, horizon),
             Model::HoltWinters(p) => holt_winters::forecast(y, *p, horizon)
                 .unwrap_or_else(|| Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon)),
+            Model::HoltWintersLog(p) => {
+                let logs: Vec<f64> = y.iter().map(|v| v.max(0.0).ln_1p()).collect();
+                match holt_winters::forecast(&logs, *p, horizon) {
+                    Some(f) => f.into_iter().map(f64::exp_m1).collect(),
+                    None => Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon),
+                }
+            }
             Model::CrostonSba { alpha } => vec![intermittent::croston(y, *alpha, true); horizon],
             Model::Tsb {
                 alpha_prob,
@@ -291,6 +304,10 @@ pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
     let hw = holt_winters::fit(y).map(Model::HoltWinters);
     if let Some(hw) = &hw {
         out.push(hw.clone());
+    }
+    let logs: Vec<f64> = y.iter().map(|v| v.max(0.0).ln_1p()).collect();
+    if let Some(p) = holt_winters::fit(&logs) {
+        out.push(Model::HoltWintersLog(p));
     }
     out.push(Model::CrostonSba { alpha: 0.1 });
     out.push(Model::Tsb {
