@@ -299,3 +299,33 @@ mod tests {
         assert_eq!(orders[0].picks[1].position, 23.6);
     }
 }
+
+#[cfg(test)]
+mod shared_data_tests {
+    use super::*;
+    use crate::fulfillment::picking::route::{RoutingMethod, route_with};
+
+    #[test]
+    fn optimal_is_never_longer_than_the_heuristics_on_a_henn_instance() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/picking/henn_w5a/ran1");
+        let (Ok(sett), Ok(orders)) = (
+            std::fs::read_to_string(dir.join("sett29.txt")),
+            std::fs::read_to_string(dir.join("29s-40-30-0.txt")),
+        ) else {
+            println!("skipped: {} not readable", dir.display());
+            return;
+        };
+        let setting = parse_henn_setting(&sett).unwrap();
+        let layout = setting.layout();
+        let orders = parse_henn_orders(&orders, &setting).unwrap();
+        assert_eq!(orders.len(), 40);
+        for o in &orders {
+            let opt = route_with(&layout, &o.picks, RoutingMethod::Optimal);
+            for m in [RoutingMethod::SShape, RoutingMethod::LargestGap] {
+                assert!(opt.length <= route_with(&layout, &o.picks, m).length + 1e-9);
+            }
+            assert_eq!(opt.sequence.len(), o.picks.len());
+        }
+    }
+}
