@@ -54,7 +54,7 @@ pub struct EvaluationReport {
     pub mase_median: f64,
     /// Mean sMAPE over series and origins.
     pub smape_mean: f64,
-    /// How often each model was chosen.
+    /// How often each candidate was among the models averaged into a forecast.
     pub chosen: BTreeMap<String, usize>,
     /// Per series and origin.
     pub scores: Vec<SeriesScore>,
@@ -73,6 +73,7 @@ pub fn evaluate_holdout(
         .filter(|s| s.quantities.len() >= span + 14)
         .collect();
     let mut scores = Vec::new();
+    let mut chosen = BTreeMap::new();
     let mut cfg = config.clone();
     cfg.horizon = h;
     for o in 0..protocol.origins {
@@ -86,6 +87,9 @@ pub fn evaluate_holdout(
             let cut = train.quantities.len();
             let actual = &s.quantities[cut..cut + h];
             let f = forecast_series(train, &closed, &cfg)?;
+            for m in &f.members {
+                *chosen.entry(m.clone()).or_insert(0) += 1;
+            }
             let mase = metrics::seasonal_naive_scale(&train.quantities)
                 .map(|scale| metrics::mase(actual, &f.point, scale));
             scores.push(SeriesScore {
@@ -98,10 +102,6 @@ pub fn evaluate_holdout(
         }
     }
     let mases: Vec<f64> = scores.iter().filter_map(|s| s.mase).collect();
-    let mut chosen = BTreeMap::new();
-    for s in &scores {
-        *chosen.entry(s.model.clone()).or_insert(0) += 1;
-    }
     Ok(EvaluationReport {
         series: usable.len(),
         horizon: h,

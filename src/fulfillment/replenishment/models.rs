@@ -115,9 +115,12 @@ impl Model {
         }
     }
 
-    /// A short human-readable description, e.g. `combination(holt_winters+weekday_average)`.
+    /// A short description, unique among the candidates, e.g.
+    /// `combination(holt_winters+weekday_average_4w)`.
     pub fn describe(&self) -> String {
         match self {
+            Model::WindowAverage { days } => format!("window_average_{days}d"),
+            Model::WeekdayAverage { weeks } => format!("weekday_average_{weeks}w"),
             Model::Combination(members) => {
                 let names: Vec<String> = members.iter().map(Model::describe).collect();
                 format!("combination({})", names.join("+"))

@@ -69,6 +69,9 @@ pub struct Forecast {
     pub model: String,
     /// The chosen model's family.
     pub kind: ModelKind,
+    /// The best-validated candidates averaged into the forecast (one entry when a single
+    /// model was chosen).
+    pub members: Vec<String>,
     /// Expected demand per day.
     pub point: Vec<f64>,
     /// Lower edge of the band per day (never below 0).
@@ -183,6 +186,7 @@ pub fn forecast_series(
             start,
             model: "no_sales".into(),
             kind: ModelKind::Naive,
+            members: Vec::new(),
             point: zeros.clone(),
             lower: zeros.clone(),
             upper: zeros,
@@ -202,6 +206,7 @@ pub fn forecast_series(
         .map(|r| r.ranking.iter().take(config.combine_top.max(1)).collect())
         .unwrap_or_default();
     let top_models: Vec<Model> = top.iter().filter_map(|v| refit(&v.model_key)).collect();
+    let members: Vec<String> = top_models.iter().map(Model::describe).collect();
     let chosen = match top_models.len() {
         0 => final_candidates
             .iter()
@@ -257,6 +262,7 @@ pub fn forecast_series(
         start,
         model: chosen.describe(),
         kind: chosen.kind(),
+        members,
         point,
         lower,
         upper,
