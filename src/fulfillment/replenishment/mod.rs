@@ -12,6 +12,8 @@
 //! * [`metrics`] and [`evaluation`] score held-out forecasts (MASE, sMAPE) the way the anchors do.
 //! * [`policy`] turns a forecast into a reorder point, an order-up-to level and draft
 //!   purchase-order lines, respecting shelf life and pack sizes; it also checks projected stock.
+//! * [`plan`] is the one call a service makes per product and day: forecast, levels, draft
+//!   order line and low-stock warning together.
 //! * [`simulation`] replays a sales history day by day to compare replenishment policies.
 
 pub mod evaluation;
@@ -19,6 +21,7 @@ pub mod holt_winters;
 pub mod intermittent;
 pub mod metrics;
 pub mod models;
+pub mod plan;
 pub mod policy;
 pub mod sales_csv;
 pub mod selection;
@@ -27,6 +30,7 @@ pub mod simulation;
 
 pub use evaluation::{EvaluationReport, HoldoutProtocol, evaluate_holdout};
 pub use models::ModelKind;
+pub use plan::{PlanError, PurchasePlan, plan_purchase};
 pub use policy::{
     Arrival, DemandOutlook, DraftOrderLine, LowStockWarning, PolicyError, ProductTerms,
     ReorderLevels, StockBatch, StockPosition, draft_purchase_order, projected_low_stock,
