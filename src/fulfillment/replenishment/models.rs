@@ -285,7 +285,8 @@ pub fn sale_share(y: &[f64], days: usize) -> f64 {
     w.iter().filter(|&&v| v > 0.0).count() as f64 / w.len() as f64
 }
 
-/// Fits every candidate model's parameters on `y`.
+/// Fits every candidate model's parameters on `y`. Combinations are not candidates: the
+/// selection averages the best-validated candidates itself.
 pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
     let mut out = vec![
         Model::Naive,
@@ -299,14 +300,12 @@ pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
         .map(|a| (one_step_sse_profile_ses(y, a, 8), a))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(0.1, |(_, a)| a);
-    let ses = Model::WeekdayProfileSes {
+    out.push(Model::WeekdayProfileSes {
         alpha: ses_alpha,
         profile_weeks: 8,
-    };
-    out.push(ses.clone());
-    let hw = holt_winters::fit(y).map(Model::HoltWinters);
-    if let Some(hw) = &hw {
-        out.push(hw.clone());
+    });
+    if let Some(p) = holt_winters::fit(y) {
+        out.push(Model::HoltWinters(p));
     }
     let logs: Vec<f64> = y.iter().map(|v| v.max(0.0).ln_1p()).collect();
     if let Some(p) = holt_winters::fit(&logs) {
@@ -317,16 +316,6 @@ pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
         alpha_prob: 0.1,
         alpha_size: 0.1,
     });
-    let wa = Model::WeekdayAverage { weeks: 4 };
-    if let Some(hw) = hw {
-        out.push(Model::Combination(vec![
-            hw.clone(),
-            ses.clone(),
-            wa.clone(),
-        ]));
-        out.push(Model::Combination(vec![hw, ses.clone()]));
-    }
-    out.push(Model::Combination(vec![ses, wa]));
     out
 }
 
