@@ -103,3 +103,94 @@ pub fn largest_gap(layout: &WarehouseLayout, picks: &[PickPoint]) -> (f64, Vec<u
     }
     (length, sequence)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fulfillment::picking::layout::Depot;
+
+    fn walk(len: f64, p: (f64, f64), q: (f64, f64)) -> f64 {
+        if (p.0 - q.0).abs() < 1e-12 {
+            (p.1 - q.1).abs()
+        } else {
+            (p.0 - q.0).abs() + (p.1 + q.1).min(2.0 * len - p.1 - q.1)
+        }
+    }
+
+    /// Regression: with the depot at the right end, the largest-gap visiting order used to
+    /// pick the front parts of the middle aisles after the last aisle, walking 100 instead of
+    /// the route's 76 (found by the optimal-vs-heuristics property test, seed 205515).
+    #[test]
+    fn largest_gap_order_follows_the_route_when_the_depot_is_right_of_the_aisles() {
+        let layout = WarehouseLayout::uniform(
+            5,
+            4.0,
+            12.0,
+            Depot {
+                x: 16.0,
+                offset: 0.0,
+            },
+        );
+        let picks: Vec<PickPoint> = [
+            (2, 4.0),
+            (0, 4.0),
+            (2, 5.0),
+            (1, 11.0),
+            (1, 12.0),
+            (4, 5.0),
+            (1, 8.0),
+            (1, 0.0),
+            (1, 8.0),
+            (3, 1.0),
+        ]
+        .iter()
+        .map(|&(aisle, position)| PickPoint { aisle, position })
+        .collect();
+        let (length, order) = largest_gap(&layout, &picks);
+        assert!((length - 76.0).abs() < 1e-9, "{length}");
+        let depot = (16.0, 0.0);
+        let mut at = depot;
+        let mut walked = 0.0;
+        for &i in &order {
+            let p = (layout.aisle_x[picks[i].aisle], picks[i].position);
+            walked += walk(12.0, at, p);
+            at = p;
+        }
+        walked += walk(12.0, at, depot);
+        assert!(walked <= length + 1e-9, "walked {walked}");
+    }
+
+    #[test]
+    fn s_shape_of_an_odd_number_of_aisles_returns_in_the_last() {
+        let layout = WarehouseLayout::uniform(
+            3,
+            5.0,
+            10.0,
+            Depot {
+                x: 0.0,
+                offset: 0.0,
+            },
+        );
+        let picks = [
+            PickPoint {
+                aisle: 0,
+                position: 2.0,
+            },
+            PickPoint {
+                aisle: 2,
+                position: 3.0,
+            },
+            PickPoint {
+                aisle: 1,
+                position: 7.0,
+            },
+        ];
+        let (length, order) = s_shape(&layout, &picks);
+        // up aisle 0, down aisle 1, in and out of aisle 2 (2 x 3), across 2 x 10
+        assert!(
+            (length - (10.0 + 10.0 + 6.0 + 20.0)).abs() < 1e-9,
+            "{length}"
+        );
+        assert_eq!(order, vec![0, 2, 1]);
+    }
+}

@@ -621,7 +621,9 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        // no regression files: the top level of the repository is fixed; failures found so far
+        // are pinned as named tests (see heuristics.rs)
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
         #[test]
         fn optimal_is_never_longer_than_either_heuristic(seed in 0u64..1_000_000) {
             let mut rng = SmallRng::seed_from_u64(seed);
