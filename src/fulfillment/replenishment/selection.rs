@@ -320,6 +320,24 @@ mod tests {
     }
 
     #[test]
+    fn very_short_histories_still_get_a_forecast_and_a_band() {
+        for days in 1..40 {
+            let s = SalesSeries {
+                id: "new".into(),
+                start: NaiveDate::from_ymd_opt(2023, 1, 2).unwrap(),
+                quantities: (0..days).map(|t| (t % 3) as f64).collect(),
+            };
+            let f = forecast_series(&s, &BTreeSet::new(), &ForecastConfig::for_horizon(7)).unwrap();
+            assert_eq!(f.point.len(), 7, "{days} days");
+            for k in 0..7 {
+                assert!(
+                    f.point[k].is_finite() && f.lower[k] <= f.point[k] && f.point[k] <= f.upper[k]
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_series_that_never_sold_forecasts_zero() {
         let s = SalesSeries {
             id: "x".into(),
