@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod forecast;
+mod picking;
 mod serve;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
@@ -23,6 +25,10 @@ pub enum Command {
     Migrate,
     /// Load the demo business (catalog, stock, zones, slots, couriers, agents); idempotent.
     Demo,
+    /// Demand forecasting: evaluate models on a sales history.
+    Forecast(forecast::ForecastArgs),
+    /// Warehouse picking: benchmark routing and batching on public instances.
+    Picking(picking::PickingArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -32,6 +38,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate => serve::migrate(),
         Command::Demo => serve::demo(),
+        Command::Forecast(args) => forecast::run(args),
+        Command::Picking(args) => picking::run(args),
     }
 }
 
