@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod forecast;
 mod picking;
+mod nlu;
 mod serve;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
@@ -29,6 +30,8 @@ pub enum Command {
     Forecast(forecast::ForecastArgs),
     /// Warehouse picking: benchmark routing and batching on public instances.
     Picking(picking::PickingArgs),
+    /// Understand customer messages: parse utterances, evaluate the intent model.
+    Nlu(nlu::NluArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => serve::demo(),
         Command::Forecast(args) => forecast::run(args),
         Command::Picking(args) => picking::run(args),
+        Command::Nlu(args) => nlu::run(args),
     }
 }
 
