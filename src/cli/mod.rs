@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod route;
 mod serve;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
@@ -23,6 +24,8 @@ pub enum Command {
     Migrate,
     /// Load the demo business (catalog, stock, zones, slots, couriers, agents); idempotent.
     Demo,
+    /// Plan courier routes (VRP with time windows).
+    Route(route::RouteArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -32,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate => serve::migrate(),
         Command::Demo => serve::demo(),
+        Command::Route(args) => route::run(args),
     }
 }
 

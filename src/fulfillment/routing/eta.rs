@@ -1,0 +1,1 @@
+//! Pure ETA: when will the courier reach each remaining stop?

@@ -1,0 +1,5 @@
+//! Road network.
+/// x
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("x")]
+pub struct RoadError;
