@@ -232,6 +232,8 @@ struct Route {
     /// rcum[k]: sum over m < k of d(nodes[m+1], nodes[m]).
     rcum: Vec<f64>,
     cost: f64,
+    /// Part of `cost` above distance and fixed cost (penalties and priority term), >= 0.
+    extra: f64,
     modified: u64,
 }
 
@@ -291,6 +293,7 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
                 cum: Vec::new(),
                 rcum: Vec::new(),
                 cost: 0.0,
+                extra: 0.0,
                 modified: 0,
             });
             self.update_route(r);
@@ -335,6 +338,8 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
             route.suf[k] = t;
         }
         route.cost = data.cost(&s, len > 2, &self.pen);
+        let fixed = if len > 2 { data.inst.fixed_cost } else { 0.0 };
+        route.extra = (route.cost - s.dist - fixed).max(0.0);
         route.modified = self.moves;
         for (k, &c) in route.nodes.iter().enumerate() {
             if c != 0 {
@@ -503,6 +508,24 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
         true
     }
 
+    /// Whether an inter-route move with distance change `delta` cannot improve: the new cost is
+    /// at least the new distance, so it must beat the removed penalties. Only valid without a
+    /// fixed vehicle cost (routes may empty or open); returns false then.
+    #[inline]
+    fn hopeless(&self, ru: usize, rv: usize, delta: f64) -> bool {
+        let extra = if ru == rv {
+            self.routes[ru].extra
+        } else {
+            self.routes[ru].extra + self.routes[rv].extra
+        };
+        self.data.inst.fixed_cost == 0.0 && delta - extra > -IMPROVE_EPS
+    }
+
+    #[inline]
+    fn nd(&self, r: usize, p: usize) -> usize {
+        self.routes[r].nodes[p] as usize
+    }
+
     /// Moves segment [a..=b] of route `ru` (reversed if `rev`) to after position `pv` of `rv`.
     fn relocate(&mut self, ru: usize, a: usize, b: usize, rev: bool, rv: usize, pv: usize) -> bool {
         let seg = if rev {
@@ -510,6 +533,29 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
         } else {
             Part::Fwd(ru, a, b)
         };
+        if ru == rv && (a..=b + 1).contains(&(pv + 1)) {
+            return false;
+        }
+        {
+            let d = |i, j| self.data.d(i, j);
+            let (pa, na, nb, sb) = (
+                self.nd(ru, a - 1),
+                self.nd(ru, a),
+                self.nd(ru, b),
+                self.nd(ru, b + 1),
+            );
+            let (v, y) = (self.nd(rv, pv), self.nd(rv, pv + 1));
+            let (f, l) = if rev { (nb, na) } else { (na, nb) };
+            let internal = if rev && a != b {
+                d(nb, na) - d(na, nb)
+            } else {
+                0.0
+            };
+            let delta = d(pa, sb) - d(pa, na) - d(nb, sb) + d(v, f) + d(l, y) - d(v, y) + internal;
+            if self.hopeless(ru, rv, delta) {
+                return false;
+            }
+        }
         if ru != rv {
             let cu = Parts::new(&[Part::Pre(ru, a - 1), Part::Suf(ru, b + 1)]);
             let cv = Parts::new(&[Part::Pre(rv, pv), seg, Part::Suf(rv, pv + 1)]);
@@ -537,6 +583,27 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
 
     /// Swaps segment [a1..=b1] of `ru` with [a2..=b2] of `rv`.
     fn swap(&mut self, ru: usize, a1: usize, b1: usize, rv: usize, a2: usize, b2: usize) -> bool {
+        if ru != rv || b1 + 1 < a2 || b2 + 1 < a1 {
+            let d = |i, j| self.data.d(i, j);
+            let (pu, u1, u2, su) = (
+                self.nd(ru, a1 - 1),
+                self.nd(ru, a1),
+                self.nd(ru, b1),
+                self.nd(ru, b1 + 1),
+            );
+            let (pv, v1, v2, sv) = (
+                self.nd(rv, a2 - 1),
+                self.nd(rv, a2),
+                self.nd(rv, b2),
+                self.nd(rv, b2 + 1),
+            );
+            let delta = d(pu, v1) + d(v2, su) - d(pu, u1) - d(u2, su) + d(pv, u1) + d(u2, sv)
+                - d(pv, v1)
+                - d(v2, sv);
+            if self.hopeless(ru, rv, delta) {
+                return false;
+            }
+        }
         if ru != rv {
             let cu = Parts::new(&[
                 Part::Pre(ru, a1 - 1),
@@ -570,6 +637,16 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
 
     /// 2-opt*: exchanges the tails after `pu` in `ru` and after `pv` in `rv`.
     fn two_opt_star(&mut self, ru: usize, pu: usize, rv: usize, pv: usize) -> bool {
+        let d = |i, j| self.data.d(i, j);
+        let (u, x, v, y) = (
+            self.nd(ru, pu),
+            self.nd(ru, pu + 1),
+            self.nd(rv, pv),
+            self.nd(rv, pv + 1),
+        );
+        if self.hopeless(ru, rv, d(u, y) + d(v, x) - d(u, x) - d(v, y)) {
+            return false;
+        }
         let cu = Parts::new(&[Part::Pre(ru, pu), Part::Suf(rv, pv + 1)]);
         let cv = Parts::new(&[Part::Pre(rv, pv), Part::Suf(ru, pu + 1)]);
         self.try_move(&[(ru, cu), (rv, cv)])
@@ -577,6 +654,18 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
 
     /// Intra-route 2-opt: reverses positions pu+1..=pv.
     fn two_opt(&mut self, r: usize, pu: usize, pv: usize) -> bool {
+        let d = |i, j| self.data.d(i, j);
+        let (u, x, v, y) = (
+            self.nd(r, pu),
+            self.nd(r, pu + 1),
+            self.nd(r, pv),
+            self.nd(r, pv + 1),
+        );
+        let rt = &self.routes[r];
+        let internal = (rt.rcum[pv] - rt.rcum[pu + 1]) - (rt.cum[pv] - rt.cum[pu + 1]);
+        if self.hopeless(r, r, d(u, v) + d(x, y) - d(u, x) - d(v, y) + internal) {
+            return false;
+        }
         let c = Parts::new(&[
             Part::Pre(r, pu),
             Part::Rev(r, pu + 1, pv),
