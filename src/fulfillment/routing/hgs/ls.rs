@@ -299,6 +299,7 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
             self.update_route(r);
         }
         self.moves = 1;
+        self.routes.iter_mut().for_each(|r| r.modified = 0);
         self.when_tested.iter_mut().for_each(|w| *w = 0);
     }
 

@@ -546,3 +546,88 @@ pub fn solve(inst: &Instance, params: &Params, budget: &Budget, rng: &mut impl R
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::SmallRng;
+    use rand::seq::SliceRandom;
+
+    use super::*;
+    use crate::fulfillment::routing::{Stop, check};
+
+    /// Time warp from segment concatenation is zero exactly when the simulation finds no late
+    /// arrival, in every order of concatenation.
+    #[test]
+    fn segment_concatenation_agrees_with_simulation() {
+        let mut rng = SmallRng::seed_from_u64(5);
+        let n = 30;
+        let pts: Vec<(f64, f64)> = (0..=n)
+            .map(|_| (rng.random_range(0.0..50.0), rng.random_range(0.0..50.0)))
+            .collect();
+        let mut stops = vec![Stop {
+            demand: 0,
+            ready: 0.0,
+            due: 300.0,
+            service: 0.0,
+            priority: 0.0,
+        }];
+        for _ in 0..n {
+            let ready = rng.random_range(0.0..200.0);
+            stops.push(Stop {
+                demand: 1,
+                ready,
+                due: ready + rng.random_range(10.0..60.0),
+                service: 3.0,
+                priority: 0.0,
+            });
+        }
+        let inst = Instance::new(
+            "seg",
+            stops,
+            100,
+            30,
+            &super::super::EuclideanMatrix::new(pts),
+        )
+        .unwrap();
+        let data = Data::new(&inst, 10);
+        let mut agree_feasible = 0;
+        for _ in 0..3000 {
+            let mut cl: Vec<usize> = (1..=n).collect();
+            cl.shuffle(&mut rng);
+            cl.truncate(rng.random_range(1..6));
+            let s = data.route_seg(&cl);
+            // Build the same route by merging two halves.
+            let k = rng.random_range(0..=cl.len());
+            let mut left = data.node[0];
+            for &c in &cl[..k] {
+                left = data.merge(&left, &data.node[c]);
+            }
+            let mut right = data.node[0];
+            for &c in cl[k..].iter().rev() {
+                right = data.merge(&data.node[c], &right);
+            }
+            let s2 = data.merge(&left, &right);
+            assert!((s.tw - s2.tw).abs() < 1e-9 && (s.dist - s2.dist).abs() < 1e-9);
+            let rep = check(&inst, std::slice::from_ref(&cl));
+            let on_time = !rep.violations.iter().any(|v| {
+                matches!(
+                    v,
+                    crate::fulfillment::routing::Violation::Late { .. }
+                        | crate::fulfillment::routing::Violation::LateReturn { .. }
+                )
+            });
+            assert_eq!(
+                s.tw <= TW_EPS,
+                on_time,
+                "{cl:?} tw {} {:?}",
+                s.tw,
+                rep.violations
+            );
+            if on_time {
+                agree_feasible += 1;
+            }
+        }
+        assert!(agree_feasible > 50);
+    }
+}
