@@ -47,7 +47,7 @@ impl Default for Params {
             lambda: 40,
             nb_elite: 4,
             nb_close: 5,
-            granular: 40,
+            granular: 25,
             target_feasible: 0.43,
             repair_probability: 0.5,
             restart_after: 20_000,
