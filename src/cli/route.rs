@@ -265,3 +265,55 @@ fn bench_cmd(a: &BenchArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(2)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: &str = "T1\n\nVEHICLE\nNUMBER     CAPACITY\n  2         10\n\nCUSTOMER\nCUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n\n    0      0         0          0          0       100          0\n    1      3         4          5          0       50         1\n    2      -3        4          5          0       50         1\n";
+
+    #[test]
+    fn bks_reader_keeps_the_first_row_per_instance_and_skips_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bks.csv");
+        std::fs::write(
+            &p,
+            "instance,vehicles,distance,source\nT1,1,12.5,a\nT1,1,11.0,b\nT2,,3,c\n",
+        )
+        .unwrap();
+        let m = read_bks(&p).unwrap();
+        assert_eq!(m.get("t1"), Some(&(1, 12.5)));
+        assert!(!m.contains_key("t2"));
+    }
+
+    #[test]
+    fn bench_solves_a_folder_and_reports_feasible() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t1.txt"), TINY).unwrap();
+        std::fs::write(
+            dir.path().join("bks_distance.csv"),
+            "instance,vehicles,distance\nT1,1,16\n",
+        )
+        .unwrap();
+        let md = dir.path().join("table.md");
+        let args = BenchArgs {
+            dir: dir.path().to_path_buf(),
+            bks: None,
+            filter: None,
+            markdown: Some(md.clone()),
+            search: SearchArgs {
+                time_limit: 5.0,
+                iterations: Some(5),
+                seed: 1,
+                vehicle_cost: 0.0,
+            },
+        };
+        let code = bench_cmd(&args).unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        let table = std::fs::read_to_string(md).unwrap();
+        assert!(
+            table.contains("| T1 | 1 | 16.00 | 1 | 16.00 | +0.000 | yes |"),
+            "{table}"
+        );
+    }
+}
