@@ -49,6 +49,15 @@ impl DenseMatrix {
         (dist.len() == n * n && time.len() == n * n).then_some(Self { n, dist, time })
     }
 
+    /// Makes travel to location `to` free (distance and duration 0 from everywhere): with
+    /// `to = 0` routes end where their last stop is (open routes).
+    pub fn make_free_to(&mut self, to: usize) {
+        for i in 0..self.n {
+            self.dist[i * self.n + to] = 0.0;
+            self.time[i * self.n + to] = 0.0;
+        }
+    }
+
     /// Distance row of `from`.
     #[inline]
     pub fn dist_row(&self, from: usize) -> &[f64] {

@@ -177,6 +177,38 @@ impl Instance {
         self
     }
 
+    /// Open routes: vehicles do not return to the depot (travel back costs nothing; the depot's
+    /// `due` still bounds the last departure, e.g. the end of a courier's shift).
+    pub fn with_open_routes(mut self) -> Self {
+        self.matrix.make_free_to(0);
+        self
+    }
+
+    /// Re-plans the remaining stops of one courier: location 0 of `matrix` is where the courier
+    /// is now, `now` when they are free, `shift_end` when they must be done; `stops` are the
+    /// remaining deliveries (matrix locations `1..`). Solve the result with [`solve`]; the single
+    /// route is the new visiting order. Capacity is not binding (the bags are on board).
+    pub fn replan_courier(
+        name: impl Into<String>,
+        now: f64,
+        shift_end: f64,
+        stops: &[Stop],
+        matrix: &impl TravelMatrix,
+    ) -> Result<Self, RoutingError> {
+        let start = Stop {
+            demand: 0,
+            ready: now,
+            due: shift_end.max(now),
+            service: 0.0,
+            priority: 0.0,
+        };
+        let all: Vec<Stop> = std::iter::once(start)
+            .chain(stops.iter().copied())
+            .collect();
+        let load = stops.iter().map(|s| s.demand.max(0)).sum::<i64>();
+        Ok(Self::new(name, all, load, 1, matrix)?.with_open_routes())
+    }
+
     /// Number of customers (stops other than the depot).
     pub fn clients(&self) -> usize {
         self.stops.len().saturating_sub(1)

@@ -310,3 +310,59 @@ fn solomon_c101_and_rc105_reach_feasible_near_bks_in_few_iterations() {
         assert!(gap < tol, "{name}: distance {} gap {gap:.2}%", rep.distance);
     }
 }
+
+#[test]
+fn replanning_a_late_courier_finds_the_best_open_route_order() {
+    // Courier at (0,0) at t=100, stops 1-3 east on a line, stop 4 west of the courier with a
+    // window closing at t=125: it must come first although it is a detour.
+    let pts = vec![
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (20.0, 0.0),
+        (30.0, 0.0),
+        (-15.0, 0.0),
+    ];
+    let s = |ready: f64, due: f64| Stop {
+        demand: 1,
+        ready,
+        due,
+        service: 2.0,
+        priority: 0.0,
+    };
+    let stops = [
+        s(0.0, 1000.0),
+        s(0.0, 1000.0),
+        s(0.0, 1000.0),
+        s(0.0, 125.0),
+    ];
+    let m = EuclideanMatrix::new(pts);
+    let inst = Instance::replan_courier("late courier", 100.0, 400.0, &stops, &m).unwrap();
+    let sol = run(&inst, 1, 30);
+    let rep = check(&inst, &sol.routes);
+    assert!(rep.is_feasible(), "{:?}", rep.violations);
+    let opt = brute_force(&inst).unwrap();
+    assert!(
+        (rep.distance - opt).abs() < 1e-9,
+        "{} vs {opt}",
+        rep.distance
+    );
+    assert_eq!(sol.routes, vec![vec![4, 1, 2, 3]]);
+    // 15 west to stop 4, 25 back east to stop 1, then 10 + 10: open route, no return.
+    assert!((rep.distance - 60.0).abs() < 1e-9);
+    // A window that cannot be met any more is reported, not hidden.
+    let stops = [s(0.0, 105.0)];
+    let inst = Instance::replan_courier(
+        "too late",
+        100.0,
+        400.0,
+        &stops,
+        &EuclideanMatrix::new(vec![(0.0, 0.0), (10.0, 0.0)]),
+    )
+    .unwrap();
+    let sol = run(&inst, 1, 5);
+    assert!(!sol.feasible);
+    assert!(matches!(
+        check(&inst, &sol.routes).violations[..],
+        [Violation::Late { customer: 1, .. }]
+    ));
+}
