@@ -482,9 +482,6 @@ pub fn solve(inst: &Instance, params: &Params, budget: &Budget, rng: &mut impl R
     let mut ls = LocalSearch::new(&data);
     let mut iterations = 0u64;
     let mut last_improvement = 0u64;
-    let stop_now = |it: u64| {
-        budget.stop.is_some_and(|f| f()) || budget.max_iterations.is_some_and(|m| it >= m)
-    };
     'outer: loop {
         // (Re)build the initial population.
         for k in 0..params.mu {
@@ -498,7 +495,7 @@ pub fn solve(inst: &Instance, params: &Params, budget: &Budget, rng: &mut impl R
             }
         }
         loop {
-            if budget.exhausted(iterations) || stop_now(iterations) {
+            if budget.exhausted(iterations) {
                 break 'outer;
             }
             iterations += 1;
