@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod forecast;
 mod picking;
 mod nlu;
+mod route;
 mod serve;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
@@ -32,6 +33,8 @@ pub enum Command {
     Picking(picking::PickingArgs),
     /// Understand customer messages: parse utterances, evaluate the intent model.
     Nlu(nlu::NluArgs),
+    /// Plan courier routes (VRP with time windows).
+    Route(route::RouteArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forecast(args) => forecast::run(args),
         Command::Picking(args) => picking::run(args),
         Command::Nlu(args) => nlu::run(args),
+        Command::Route(args) => route::run(args),
     }
 }
 

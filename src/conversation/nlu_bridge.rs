@@ -1,0 +1,76 @@
+//! The NLU's `Parse` in the dialog's terms.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::Understand;
+use crate::dialog::{Amount, Intent, ItemMention, Understanding};
+use crate::domain::{Product, Sku, TZ, Unit};
+use crate::nlu::{Nlu, Parse};
+
+/// Order numbers as freshbot prints them (`FB` + digits), which customers paste without a cue.
+static ORDER_NUMBER: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\bFB\d{8,14}\b").ok());
+
+fn milli(qty: f64) -> Option<i64> {
+    let m = (qty * 1000.0).round();
+    (m.is_finite() && m > 0.0 && m < 1e12).then_some(m as i64)
+}
+
+fn unit(code: &str) -> Option<Unit> {
+    code.parse().ok()
+}
+
+/// Converts a parse; items whose sku is not in `catalog` are dropped.
+pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understanding {
+    let intent = Intent::from_label(&p.intent.name).unwrap_or(Intent::OutOfScope);
+    let items: Vec<ItemMention> = p
+        .items
+        .iter()
+        .filter_map(|i| {
+            let sku = Sku::parse(&i.sku).ok().filter(|s| catalog.iter().any(|c| &c.sku == s))?;
+            let quantity = i.qty.and_then(milli).map(|m| Amount {
+                milli: m,
+                unit: i.unit.and_then(|u| unit(u.code())),
+            });
+            Some(ItemMention { sku, quantity })
+        })
+        .collect();
+    let loose_quantity = if items.is_empty() {
+        p.entities.iter().find(|e| e.entity == "quantity").and_then(|e| {
+            let m = milli(e.value.get("qty")?.as_f64()?)?;
+            Some(Amount { milli: m, unit: e.value.get("unit").and_then(|u| u.as_str()).and_then(unit) })
+        })
+    } else {
+        None
+    };
+    let order_number = ORDER_NUMBER
+        .as_ref()
+        .and_then(|re| re.find(text))
+        .map(|m| m.as_str().to_uppercase())
+        .or_else(|| p.order_numbers.first().cloned());
+    Understanding {
+        intent,
+        confidence: p.intent.confidence,
+        alternatives: p
+            .ranking
+            .iter()
+            .skip(1)
+            .filter_map(|r| Intent::from_label(&r.name).map(|i| (i, r.confidence)))
+            .collect(),
+        items,
+        time: p.time.map(|t| (t.start.with_timezone(&Utc), t.end.with_timezone(&Utc))),
+        order_number,
+        address: p.address.clone(),
+        phone: p.phones.first().cloned(),
+        loose_quantity,
+    }
+}
+
+impl Understand for Nlu {
+    fn understand(&self, text: &str, now: DateTime<Utc>, catalog: &[Product]) -> Understanding {
+        let parse = self.parse(text, now.with_timezone(&TZ));
+        to_understanding(&parse, text, catalog)
+    }
+}
