@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use crate::config::Settings;
+use crate::conversation::{Engine, Understand};
 use crate::services::{Clock, Services, SystemClock};
 use crate::store::Store;
 
@@ -11,6 +14,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     services: Services,
+    engine: Engine,
 }
 
 impl Application {
@@ -24,7 +28,17 @@ impl Application {
         demo: bool,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        use anyhow::Context;
+        let nlu = Arc::new(crate::nlu::Nlu::from_embedded().context("training the NLU")?);
+        Self::build_with(settings, demo, clock, nlu).await
+    }
+
+    /// Builds with a given clock and NLU (tests share one trained model).
+    pub async fn build_with(
+        settings: Settings,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+        nlu: Arc<dyn Understand>,
+    ) -> anyhow::Result<Self> {
         let url = settings.database_url()?;
         let store = Store::connect(&url)
             .await
@@ -39,14 +53,24 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
         let services = Services::new(store, settings.business.clone(), clock);
+        let faq = crate::conversation::faq::parse_faq(crate::conversation::faq::FAQ_YAML)
+            .map_err(anyhow::Error::msg)?;
+        let mut public_url = settings.public_url();
+        if let Ok(addr) = listener.local_addr() {
+            // Port 0 (tests) resolves to the real port.
+            public_url = public_url.replace(&settings.bind, &addr.to_string());
+        }
+        let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         let router = crate::http::router(crate::http::AppState {
             services: services.clone(),
+            engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
         });
         Ok(Self {
             listener,
             router,
             services,
+            engine,
         })
     }
 
@@ -56,6 +80,10 @@ impl Application {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.

@@ -68,6 +68,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// HTTP listen address (`FRESHBOT_BIND`).
     pub bind: String,
+    /// Base URL customers reach this server at, for links in messages (`FRESHBOT_PUBLIC_URL`);
+    /// default `http://{bind}`.
+    pub public_url: Option<String>,
     /// Bearer token for operator endpoints (`FRESHBOT_ADMIN_TOKEN`); empty disables them.
     pub admin_token: Secret,
     /// Pricing, slots, cancel policy and membership rules of the business.
@@ -80,6 +83,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             bind: "127.0.0.1:8080".to_owned(),
+            public_url: None,
             admin_token: Secret::default(),
             business: BusinessRules::default(),
         }
@@ -114,6 +118,9 @@ impl Settings {
         if let Some(v) = get("FRESHBOT_BIND") {
             settings.bind = v;
         }
+        if let Some(v) = get("FRESHBOT_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            settings.public_url = Some(v);
+        }
         if let Some(v) = get("FRESHBOT_ADMIN_TOKEN") {
             settings.admin_token = Secret::new(v);
         }
@@ -146,6 +153,13 @@ impl Settings {
                 key: "business",
                 reason,
             })
+    }
+
+    /// The base URL of public pages.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// The database to open: `database_url` if set, else `sqlite://{data_dir}/freshbot.sqlite`.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod forecast;
-mod picking;
 mod nlu;
+mod picking;
 mod route;
 mod serve;
 

@@ -22,7 +22,13 @@ struct Answer {
 /// Parses a FAQ file (`faq: {intent: {zh, en}}`).
 pub fn parse_faq(yaml: &str) -> Result<Faq, String> {
     let f: FaqFile = serde_norway::from_str(yaml).map_err(|e| format!("faq.yml: {e}"))?;
-    Ok(Faq { answers: f.faq.into_iter().map(|(k, a)| (k, (a.zh.trim().to_owned(), a.en.trim().to_owned()))).collect() })
+    Ok(Faq {
+        answers: f
+            .faq
+            .into_iter()
+            .map(|(k, a)| (k, (a.zh.trim().to_owned(), a.en.trim().to_owned())))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -33,12 +39,26 @@ mod tests {
     #[test]
     fn the_shipped_faq_answers_every_faq_intent_in_both_languages() {
         let faq = parse_faq(FAQ_YAML).unwrap();
-        for intent in ["faq_refund", "faq_delivery_area", "faq_delivery_fee", "faq_payment", "faq_hours", "membership"] {
+        for intent in [
+            "faq_refund",
+            "faq_delivery_area",
+            "faq_delivery_fee",
+            "faq_payment",
+            "faq_hours",
+            "membership",
+        ] {
             for lang in [Lang::Zh, Lang::En] {
-                assert!(faq.answer(intent, lang).is_some_and(|a| a.len() > 20), "{intent} {lang:?}");
+                assert!(
+                    faq.answer(intent, lang).is_some_and(|a| a.len() > 20),
+                    "{intent} {lang:?}"
+                );
             }
         }
-        assert!(faq.answer("faq_delivery_fee", Lang::Zh).unwrap().contains("59"));
+        assert!(
+            faq.answer("faq_delivery_fee", Lang::Zh)
+                .unwrap()
+                .contains("59")
+        );
         assert!(parse_faq("faq: [").is_err());
     }
 }

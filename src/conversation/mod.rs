@@ -3,6 +3,9 @@
 //! the state with its version, runs the step's commands through the services and feeds their
 //! outcomes back. Channels call [`Engine::handle`] and send the replies; nothing else.
 
+pub mod faq;
+pub mod nlu_bridge;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 

@@ -11,7 +11,8 @@ use crate::domain::{Product, Sku, TZ, Unit};
 use crate::nlu::{Nlu, Parse};
 
 /// Order numbers as freshbot prints them (`FB` + digits), which customers paste without a cue.
-static ORDER_NUMBER: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\bFB\d{8,14}\b").ok());
+static ORDER_NUMBER: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\bFB\d{8,14}\b").ok());
 
 fn milli(qty: f64) -> Option<i64> {
     let m = (qty * 1000.0).round();
@@ -29,7 +30,9 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
         .items
         .iter()
         .filter_map(|i| {
-            let sku = Sku::parse(&i.sku).ok().filter(|s| catalog.iter().any(|c| &c.sku == s))?;
+            let sku = Sku::parse(&i.sku)
+                .ok()
+                .filter(|s| catalog.iter().any(|c| &c.sku == s))?;
             let quantity = i.qty.and_then(milli).map(|m| Amount {
                 milli: m,
                 unit: i.unit.and_then(|u| unit(u.code())),
@@ -38,10 +41,16 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
         })
         .collect();
     let loose_quantity = if items.is_empty() {
-        p.entities.iter().find(|e| e.entity == "quantity").and_then(|e| {
-            let m = milli(e.value.get("qty")?.as_f64()?)?;
-            Some(Amount { milli: m, unit: e.value.get("unit").and_then(|u| u.as_str()).and_then(unit) })
-        })
+        p.entities
+            .iter()
+            .find(|e| e.entity == "quantity")
+            .and_then(|e| {
+                let m = milli(e.value.get("qty")?.as_f64()?)?;
+                Some(Amount {
+                    milli: m,
+                    unit: e.value.get("unit").and_then(|u| u.as_str()).and_then(unit),
+                })
+            })
     } else {
         None
     };
@@ -60,7 +69,9 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
             .filter_map(|r| Intent::from_label(&r.name).map(|i| (i, r.confidence)))
             .collect(),
         items,
-        time: p.time.map(|t| (t.start.with_timezone(&Utc), t.end.with_timezone(&Utc))),
+        time: p
+            .time
+            .map(|t| (t.start.with_timezone(&Utc), t.end.with_timezone(&Utc))),
         order_number,
         address: p.address.clone(),
         phone: p.phones.first().cloned(),

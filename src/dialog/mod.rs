@@ -18,7 +18,7 @@ pub use state::{
     AddressChange, CancelDraft, CancelStep, CartLine, ComplaintDraft, DialogState, Flow, Handoff,
     OrderDraft, OrderStep, TargetOrder,
 };
-pub use understanding::{Intent, ItemMention, Understanding};
+pub use understanding::{Amount, Intent, ItemMention, Understanding};
 
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Quantity, Sku};
+use crate::domain::{Product, Quantity, QuantityError, Sku, Unit};
 
 /// Intent labels of the NLU (`intents/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,11 +109,33 @@ impl Intent {
     }
 }
 
-/// A product mentioned in a message, with its quantity if one was given.
+/// An amount as the customer said it: "3" has no unit until we know the product.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Amount {
+    /// Thousandths of the unit.
+    pub milli: i64,
+    pub unit: Option<Unit>,
+}
+
+impl Amount {
+    pub fn of(q: Quantity) -> Self {
+        Self {
+            milli: q.milli(),
+            unit: Some(q.unit()),
+        }
+    }
+
+    /// The quantity meant for `p`: an unstated unit is the product's selling unit.
+    pub fn for_product(self, p: &Product) -> Result<Quantity, QuantityError> {
+        Quantity::new(self.milli, self.unit.unwrap_or(p.unit))
+    }
+}
+
+/// A product mentioned in a message, with its amount if one was given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemMention {
     pub sku: Sku,
-    pub quantity: Option<Quantity>,
+    pub quantity: Option<Amount>,
 }
 
 /// The dialog's view of one message.
@@ -130,7 +152,7 @@ pub struct Understanding {
     pub address: Option<String>,
     pub phone: Option<String>,
     /// A quantity not attached to any product ("不对,是三斤", "make it 3").
-    pub loose_quantity: Option<Quantity>,
+    pub loose_quantity: Option<Amount>,
 }
 
 impl Understanding {

@@ -1,10 +1,6 @@
 //! The web chat API of DESIGN.md: anonymous sessions with bearer tokens, messages, orders.
 
-use axum::{
-    Json,
-    extract::State,
-    http::HeaderMap,
-};
+use axum::{Json, extract::State, http::HeaderMap};
 use serde::{Deserialize, Serialize};
 
 use super::{AppError, AppState};
@@ -29,7 +25,12 @@ async fn web_user(state: &AppState, headers: &HeaderMap) -> Result<String, AppEr
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(AppError::Unauthorized)?;
-    state.engine.services().web_session_user(token.trim()).await?.ok_or(AppError::Unauthorized)
+    state
+        .engine
+        .services()
+        .web_session_user(token.trim())
+        .await?
+        .ok_or(AppError::Unauthorized)
 }
 
 #[derive(Deserialize)]
@@ -66,8 +67,14 @@ impl MessageBody {
                 Content::Text(t)
             }
             (None, Some(b), None) => Content::Button(b),
-            (None, None, Some(l)) => Content::Location(LatLon::new(l.lat, l.lon).map_err(|e| bad(&e.to_string()))?),
-            _ => return Err(bad("send exactly one of \"text\", \"button\" or \"location\"")),
+            (None, None, Some(l)) => {
+                Content::Location(LatLon::new(l.lat, l.lon).map_err(|e| bad(&e.to_string()))?)
+            }
+            _ => {
+                return Err(bad(
+                    "send exactly one of \"text\", \"button\" or \"location\"",
+                ));
+            }
         };
         let lang = match self.lang.as_deref() {
             None => None,
@@ -78,7 +85,13 @@ impl MessageBody {
                 return Err(bad("message_id must be 1-100 characters"));
             }
         }
-        Ok(Inbound { channel: Channel::Web, user, message_id: self.message_id, lang, content })
+        Ok(Inbound {
+            channel: Channel::Web,
+            user,
+            message_id: self.message_id,
+            lang,
+            content,
+        })
     }
 }
 
@@ -98,7 +111,9 @@ pub async fn post_message(
     let Json(body) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let inbound = body.into_inbound(user)?;
     let turn = state.engine.handle(inbound).await?;
-    Ok(Json(MessageReply { replies: turn.replies }))
+    Ok(Json(MessageReply {
+        replies: turn.replies,
+    }))
 }
 
 #[derive(Serialize)]
@@ -132,11 +147,15 @@ pub struct LineJson {
 
 impl From<&Order> for OrderJson {
     fn from(o: &Order) -> Self {
-        let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::domain::TZ).to_rfc3339();
+        let local =
+            |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::domain::TZ).to_rfc3339();
         OrderJson {
             number: o.number.to_string(),
             status: o.status,
-            slot: SlotJson { start: local(o.slot_start), end: local(o.slot_end) },
+            slot: SlotJson {
+                start: local(o.slot_start),
+                end: local(o.slot_end),
+            },
             address: o.address.text.clone(),
             lines: o
                 .lines
@@ -159,7 +178,10 @@ impl From<&Order> for OrderJson {
 }
 
 /// `GET /api/chat/orders`: the customer's orders, newest first.
-pub async fn orders(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<OrderJson>>, AppError> {
+pub async fn orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<OrderJson>>, AppError> {
     let user = web_user(&state, &headers).await?;
     let services = state.engine.services();
     let customer = services.identify(Channel::Web, &user, Lang::Zh).await?;

@@ -2,6 +2,7 @@
 //! tracking and the agent console mount here as they are built.
 
 mod admin;
+mod chat;
 mod error;
 
 use axum::{
@@ -20,6 +21,7 @@ use crate::services::Services;
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
+    pub engine: crate::conversation::Engine,
     pub admin_token: Secret,
 }
 
@@ -30,6 +32,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/catalog", get(admin::catalog))
         .route("/api/admin/orders/{number}/status", post(admin::set_status))
+        .route("/api/chat/sessions", post(chat::create_session))
+        .route("/api/chat/messages", post(chat::post_message))
+        .route("/api/chat/orders", get(chat::orders))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }

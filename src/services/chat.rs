@@ -17,9 +17,14 @@ fn hash_token(token: &str) -> String {
 impl Services {
     /// Creates an anonymous web customer session; returns `(token, web user id)`.
     pub async fn create_web_session(&self) -> Result<(String, String), ServiceError> {
-        let mut rng = rand::rng();
-        let token = format!("{:032x}{:032x}", rng.random::<u128>(), rng.random::<u128>());
-        let user = format!("w{:024x}", rng.random::<u128>() >> 32);
+        // ThreadRng is not Send: draw everything before the first await.
+        let (token, user) = {
+            let mut rng = rand::rng();
+            (
+                format!("{:032x}{:032x}", rng.random::<u128>(), rng.random::<u128>()),
+                format!("w{:024x}", rng.random::<u128>() >> 32),
+            )
+        };
         let tx = self.store.begin_write().await?;
         tx.insert_web_session(&hash_token(&token), &user, self.now())
             .await?;

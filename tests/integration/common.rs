@@ -80,9 +80,14 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     }
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::new(morning()));
-    let app = freshbot::app::Application::build_with_clock(settings, true, clock.clone())
-        .await
-        .unwrap();
+    let app = freshbot::app::Application::build_with(
+        settings,
+        true,
+        clock.clone(),
+        crate::stories::NLU.clone(),
+    )
+    .await
+    .unwrap();
     let addr = app.local_addr().unwrap();
     let services = app.services().clone();
     tokio::spawn(app.run_until_stopped());
@@ -115,6 +120,21 @@ async fn fresh_postgres_database(base: &str) -> String {
 }
 
 impl TestApp {
+    /// A conversation engine over this app's services (a fresh one simulates a restart).
+    pub fn engine(
+        &self,
+        nlu: Arc<dyn freshbot::conversation::Understand>,
+    ) -> freshbot::conversation::Engine {
+        let faq =
+            freshbot::conversation::faq::parse_faq(freshbot::conversation::faq::FAQ_YAML).unwrap();
+        freshbot::conversation::Engine::new(
+            self.services.clone(),
+            nlu,
+            faq,
+            &format!("http://{}", self.addr),
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

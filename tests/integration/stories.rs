@@ -14,8 +14,9 @@ use serde::Deserialize;
 use crate::common::{Backend, TestApp, spawn_app};
 
 /// One trained NLU for the whole test binary.
-pub static NLU: LazyLock<Arc<dyn Understand>> =
-    LazyLock::new(|| Arc::new(freshbot::nlu::Nlu::from_embedded().expect("the shipped NLU trains")));
+pub static NLU: LazyLock<Arc<dyn Understand>> = LazyLock::new(|| {
+    Arc::new(freshbot::nlu::Nlu::from_embedded().expect("the shipped NLU trains"))
+});
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,7 +86,11 @@ struct Runner {
 fn advance_path(to: OrderStatus) -> Vec<OrderStatus> {
     use OrderStatus::*;
     let path = [Confirmed, Picking, Packed, OutForDelivery, Delivered];
-    let end = path.iter().position(|s| *s == to).map(|i| i + 1).unwrap_or(0);
+    let end = path
+        .iter()
+        .position(|s| *s == to)
+        .map(|i| i + 1)
+        .unwrap_or(0);
     path[..end].to_vec()
 }
 
@@ -93,11 +98,30 @@ impl Runner {
     async fn new(lang: Option<Lang>) -> Self {
         let app = spawn_app(Backend::Sqlite).await;
         let engine = app.engine(NLU.clone());
-        Self { app, engine, user: "story-user".into(), lang, last: Default::default(), last_message: None, seq: 0 }
+        Self {
+            app,
+            engine,
+            user: "story-user".into(),
+            lang,
+            last: Default::default(),
+            last_message: None,
+            seq: 0,
+        }
     }
 
-    async fn send(&mut self, user: &str, content: Content, id: Option<String>) -> freshbot::conversation::TurnResult {
-        let inbound = Inbound { channel: Channel::Web, user: user.to_owned(), message_id: id, lang: self.lang, content };
+    async fn send(
+        &mut self,
+        user: &str,
+        content: Content,
+        id: Option<String>,
+    ) -> freshbot::conversation::TurnResult {
+        let inbound = Inbound {
+            channel: Channel::Web,
+            user: user.to_owned(),
+            message_id: id,
+            lang: self.lang,
+            content,
+        };
         self.engine.handle(inbound).await.unwrap()
     }
 
@@ -105,8 +129,17 @@ impl Runner {
         self.last.get(user).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn button(&self, user: &str, pred: impl Fn(&freshbot::dialog::Button) -> bool) -> Option<String> {
-        self.replies(user).iter().rev().flat_map(|r| r.buttons.iter()).find(|b| pred(b)).map(|b| b.payload.clone())
+    fn button(
+        &self,
+        user: &str,
+        pred: impl Fn(&freshbot::dialog::Button) -> bool,
+    ) -> Option<String> {
+        self.replies(user)
+            .iter()
+            .rev()
+            .flat_map(|r| r.buttons.iter())
+            .find(|b| pred(b))
+            .map(|b| b.payload.clone())
     }
 
     async fn step(&mut self, s: &StepSpec, name: &str, i: usize) {
@@ -120,11 +153,37 @@ impl Runner {
         }
         if let Some(to) = &s.operator {
             let to: OrderStatus = to.parse().unwrap();
-            let c = self.app.services.identify(Channel::Web, &self.user, Lang::Zh).await.unwrap();
-            let o = self.app.services.orders_of(&c).await.unwrap().into_iter().next().expect("an order to move");
+            let c = self
+                .app
+                .services
+                .identify(Channel::Web, &self.user, Lang::Zh)
+                .await
+                .unwrap();
+            let o = self
+                .app
+                .services
+                .orders_of(&c)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+                .expect("an order to move");
             for st in advance_path(to) {
-                if o.status.can_become(st) || self.app.services.order_of(&c, o.number.as_str()).await.unwrap().status.can_become(st) {
-                    self.app.services.advance_status(Actor::Operator, o.number.as_str(), st).await.unwrap();
+                if o.status.can_become(st)
+                    || self
+                        .app
+                        .services
+                        .order_of(&c, o.number.as_str())
+                        .await
+                        .unwrap()
+                        .status
+                        .can_become(st)
+                {
+                    self.app
+                        .services
+                        .advance_status(Actor::Operator, o.number.as_str(), st)
+                        .await
+                        .unwrap();
                 }
             }
         }
@@ -133,43 +192,81 @@ impl Runner {
             self.seq += 1;
             let id = format!("m{}", self.seq);
             self.last_message = Some((text.clone(), id.clone()));
-            Some(self.send(&user, Content::Text(text.clone()), Some(id)).await)
+            Some(
+                self.send(&user, Content::Text(text.clone()), Some(id))
+                    .await,
+            )
         } else if s.replay {
             let (text, id) = self.last_message.clone().expect("a message to replay");
             Some(self.send(&user, Content::Text(text), Some(id)).await)
         } else if let Some(label) = &s.tap {
             let payload = self
                 .button(&user, |b| b.label.contains(label.as_str()))
-                .unwrap_or_else(|| panic!("{ctx}: no button labelled {label:?} in {:?}", self.replies(&user)));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{ctx}: no button labelled {label:?} in {:?}",
+                        self.replies(&user)
+                    )
+                });
             Some(self.send(&user, Content::Button(payload), None).await)
         } else if let Some(prefix) = &s.tap_payload {
             let payload = self
                 .button(&user, |b| b.payload.starts_with(prefix.as_str()))
-                .unwrap_or_else(|| panic!("{ctx}: no button with payload {prefix:?} in {:?}", self.replies(&user)));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{ctx}: no button with payload {prefix:?} in {:?}",
+                        self.replies(&user)
+                    )
+                });
             Some(self.send(&user, Content::Button(payload), None).await)
         } else if let Some(p) = &s.payload {
             Some(self.send(&user, Content::Button(p.clone()), None).await)
         } else if let Some([lat, lon]) = s.location {
-            Some(self.send(&user, Content::Location(LatLon::new(lat, lon).unwrap()), None).await)
+            Some(
+                self.send(
+                    &user,
+                    Content::Location(LatLon::new(lat, lon).unwrap()),
+                    None,
+                )
+                .await,
+            )
         } else {
             None
         };
         if let Some(turn) = turn {
             if s.no_reply {
-                assert!(turn.replies.is_empty() && turn.duplicate, "{ctx}: expected no reply, got {:?}", turn.replies);
+                assert!(
+                    turn.replies.is_empty() && turn.duplicate,
+                    "{ctx}: expected no reply, got {:?}",
+                    turn.replies
+                );
                 return;
             }
             self.last.insert(user.clone(), turn.replies.clone());
-            let text = turn.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n---\n");
+            let text = turn
+                .replies
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n---\n");
             for want in &s.says {
-                assert!(text.contains(want.as_str()), "{ctx}: reply lacks {want:?}:\n{text}");
+                assert!(
+                    text.contains(want.as_str()),
+                    "{ctx}: reply lacks {want:?}:\n{text}"
+                );
             }
             for not in &s.not_says {
-                assert!(!text.contains(not.as_str()), "{ctx}: reply has {not:?}:\n{text}");
+                assert!(
+                    !text.contains(not.as_str()),
+                    "{ctx}: reply has {not:?}:\n{text}"
+                );
             }
             for b in &s.buttons {
                 assert!(
-                    turn.replies.iter().flat_map(|r| &r.buttons).any(|x| x.label.contains(b.as_str())),
+                    turn.replies
+                        .iter()
+                        .flat_map(|r| &r.buttons)
+                        .any(|x| x.label.contains(b.as_str())),
                     "{ctx}: no button {b:?} in {:?}",
                     turn.replies
                 );
@@ -183,45 +280,87 @@ impl Runner {
 
     async fn check(&self, e: &Expect, name: &str) {
         let s = &self.app.services;
-        let c = s.identify(Channel::Web, &self.user, Lang::Zh).await.unwrap();
+        let c = s
+            .identify(Channel::Web, &self.user, Lang::Zh)
+            .await
+            .unwrap();
         let orders = s.orders_of(&c).await.unwrap();
         if let Some(n) = e.orders {
             assert_eq!(orders.len(), n, "story {name:?}: orders");
         }
         let last = orders.first();
         if let Some(st) = &e.status {
-            assert_eq!(last.map(|o| o.status.code()), Some(st.as_str()), "story {name:?}: status");
+            assert_eq!(
+                last.map(|o| o.status.code()),
+                Some(st.as_str()),
+                "story {name:?}: status"
+            );
         }
         if let Some(f) = e.fee_fen {
-            assert_eq!(last.map(|o| o.cancel_fee.get()), Some(f), "story {name:?}: fee");
+            assert_eq!(
+                last.map(|o| o.cancel_fee.get()),
+                Some(f),
+                "story {name:?}: fee"
+            );
         }
         if let Some(r) = &e.cancel_reason {
-            assert_eq!(last.and_then(|o| o.cancel_reason).map(|r| r.code()), Some(r.as_str()), "story {name:?}: reason");
+            assert_eq!(
+                last.and_then(|o| o.cancel_reason).map(|r| r.code()),
+                Some(r.as_str()),
+                "story {name:?}: reason"
+            );
         }
         if let Some(lines) = &e.lines {
             let got: Vec<String> = last
-                .map(|o| o.lines.iter().map(|l| format!("{} {}", l.sku, l.quantity.amount_string() + l.quantity.unit().code())).collect())
+                .map(|o| {
+                    o.lines
+                        .iter()
+                        .map(|l| {
+                            format!(
+                                "{} {}",
+                                l.sku,
+                                l.quantity.amount_string() + l.quantity.unit().code()
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             assert_eq!(&got, lines, "story {name:?}: lines");
         }
         let tx = s.store().begin_read().await.unwrap();
         if let Some(h) = e.handoff {
             let open = tx.open_handoffs().await.unwrap();
-            assert_eq!(open.iter().any(|(_, u, ..)| u == &self.user), h, "story {name:?}: handoff {open:?}");
+            assert_eq!(
+                open.iter().any(|(_, u, ..)| u == &self.user),
+                h,
+                "story {name:?}: handoff {open:?}"
+            );
         }
         if let Some(n) = e.saved_cancels {
-            assert_eq!(tx.cancel_saves_count().await.unwrap(), n, "story {name:?}: saved cancels");
+            assert_eq!(
+                tx.cancel_saves_count().await.unwrap(),
+                n,
+                "story {name:?}: saved cancels"
+            );
         }
         if let Some(n) = e.other_user_orders {
-            let other = s.identify(Channel::Web, "someone-else", Lang::Zh).await.unwrap();
-            assert_eq!(s.orders_of(&other).await.unwrap().len(), n, "story {name:?}: other user's orders");
+            let other = s
+                .identify(Channel::Web, "someone-else", Lang::Zh)
+                .await
+                .unwrap();
+            assert_eq!(
+                s.orders_of(&other).await.unwrap().len(),
+                n,
+                "story {name:?}: other user's orders"
+            );
         }
     }
 }
 
 async fn run_file(path: &std::path::Path) {
     let text = std::fs::read_to_string(path).unwrap();
-    let stories: Vec<Story> = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let stories: Vec<Story> =
+        serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for story in stories {
         let lang = story.lang.as_deref().map(|l| l.parse().unwrap());
         let mut r = Runner::new(lang).await;
@@ -263,7 +402,17 @@ fn every_story_file_runs() {
         .filter(|f| f.ends_with(".yml"))
         .collect();
     files.sort();
-    assert_eq!(files, ["cancel.yml", "info.yml", "manage.yml", "order_en.yml", "order_zh.yml", "robustness.yml"]);
+    assert_eq!(
+        files,
+        [
+            "cancel.yml",
+            "info.yml",
+            "manage.yml",
+            "order_en.yml",
+            "order_zh.yml",
+            "robustness.yml"
+        ]
+    );
 }
 
 /// Whatever customer B types or taps, customer A's order is neither shown nor changed.
@@ -302,12 +451,24 @@ async fn customers_never_touch_each_others_orders() {
     ];
     for content in attempts {
         let turn = engine
-            .handle(Inbound { channel: Channel::Web, user: "mallory".into(), message_id: None, lang: None, content: content.clone() })
+            .handle(Inbound {
+                channel: Channel::Web,
+                user: "mallory".into(),
+                message_id: None,
+                lang: None,
+                content: content.clone(),
+            })
             .await
             .unwrap();
         let text: String = turn.replies.iter().map(|r| r.text.clone()).collect();
-        assert!(!text.contains("南京东路"), "{content:?} leaked the address: {text}");
-        assert!(!text.contains("西红柿 2") && !text.contains("西红柿2"), "{content:?} leaked the lines: {text}");
+        assert!(
+            !text.contains("南京东路"),
+            "{content:?} leaked the address: {text}"
+        );
+        assert!(
+            !text.contains("西红柿 2") && !text.contains("西红柿2"),
+            "{content:?} leaked the lines: {text}"
+        );
     }
     let after = app.services.order_of(&alice, &n).await.unwrap();
     assert_eq!(after.status, OrderStatus::Placed);

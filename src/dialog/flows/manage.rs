@@ -242,7 +242,7 @@ fn act(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut Step
         }
         Some(Flow::Modify(_)) => {
             if !u.items.is_empty() {
-                modify(state, u, o, out);
+                modify(state, u, o, ctx, out);
                 return;
             }
             prompt(state, ctx, out, false);
@@ -253,12 +253,19 @@ fn act(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut Step
 
 /// "西红柿改成三斤" sets a quantity; an item without one ("黄瓜不要了", "remove the spinach")
 /// drops it.
-fn modify(state: &mut DialogState, u: &Understanding, o: &Order, out: &mut Step) {
+fn modify(state: &mut DialogState, u: &Understanding, o: &Order, ctx: &Context, out: &mut Step) {
     let mut set = Vec::new();
     let mut remove = Vec::new();
     for m in &u.items {
         match m.quantity.or(u.loose_quantity) {
-            Some(q) => set.push((m.sku.clone(), q)),
+            Some(a) => match ctx.product(&m.sku).map(|p| a.for_product(p)) {
+                Some(Ok(q)) => set.push((m.sku.clone(), q)),
+                Some(Err(e)) => {
+                    out.say(Reply::text(e.to_string()));
+                    return;
+                }
+                None => {}
+            },
             None => remove.push(m.sku.clone()),
         }
     }
@@ -315,7 +322,7 @@ pub(super) fn answer(
                     });
                 }
             }
-            modify(state, &u, o, out);
+            modify(state, &u, o, ctx, out);
             true
         }
         _ if u.intent == Intent::Deny => {

@@ -320,13 +320,13 @@ fn absorb(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut S
     for m in &u.items {
         add_mention(state, ctx, m, out);
     }
-    if let Some(q) = u.loose_quantity {
+    if let Some(amount) = u.loose_quantity {
         // "三斤" answers the quantity question; "不对,是三斤" corrects the last item.
         let target = draft(state)
             .and_then(|d| d.needs_quantity.first().cloned())
             .or_else(|| state.last_item.clone().filter(|_| u.items.is_empty()));
         if let Some(sku) = target {
-            set_quantity(state, ctx, &sku, q, out);
+            set_amount(state, ctx, &sku, amount, out);
         }
     }
     if let Some((from, to)) = u.time {
@@ -360,7 +360,7 @@ fn absorb(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut S
 fn add_mention(state: &mut DialogState, ctx: &Context, m: &ItemMention, out: &mut Step) {
     state.last_item = Some(m.sku.clone());
     match m.quantity {
-        Some(q) => set_quantity(state, ctx, &m.sku, q, out),
+        Some(amount) => set_amount(state, ctx, &m.sku, amount, out),
         None => {
             if let Some(d) = draft(state)
                 && !d.cart.iter().any(|l| l.sku == m.sku)
@@ -368,6 +368,26 @@ fn add_mention(state: &mut DialogState, ctx: &Context, m: &ItemMention, out: &mu
             {
                 d.needs_quantity.push(m.sku.clone());
             }
+        }
+    }
+}
+
+fn set_amount(
+    state: &mut DialogState,
+    ctx: &Context,
+    sku: &Sku,
+    amount: super::super::Amount,
+    out: &mut Step,
+) {
+    let Some(p) = ctx.product(sku) else { return };
+    match amount.for_product(p) {
+        Ok(q) => set_quantity(state, ctx, sku, q, out),
+        Err(e) => {
+            let lang = state.lang;
+            out.say(Reply::text(match lang {
+                Lang::Zh => format!("{}的数量不对:{e}", p.name_zh),
+                Lang::En => format!("That amount of {} doesn't work: {e}", p.name_en),
+            }));
         }
     }
 }
