@@ -8,3 +8,4 @@ mod common;
 mod conversations;
 mod http_api;
 mod orders;
+mod warehouse;
