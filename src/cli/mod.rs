@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 
 mod forecast;
 mod picking;
+mod replenish;
 mod serve;
+mod stock;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
 #[derive(Debug, Parser)]
@@ -27,8 +29,12 @@ pub enum Command {
     Demo,
     /// Demand forecasting: evaluate models on a sales history.
     Forecast(forecast::ForecastArgs),
-    /// Warehouse picking: benchmark routing and batching on public instances.
+    /// Warehouse picking: plan a slot's wave, check scans, count errors; benchmarks.
     Picking(picking::PickingArgs),
+    /// Print the purchase list of a day (one JSON line per product to order, then a summary).
+    Replenish(replenish::ReplenishArgs),
+    /// Record stock received from suppliers and spoiled goods.
+    Stock(stock::StockArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -40,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => serve::demo(),
         Command::Forecast(args) => forecast::run(args),
         Command::Picking(args) => picking::run(args),
+        Command::Replenish(args) => replenish::run(args),
+        Command::Stock(args) => stock::run(args),
     }
 }
 

@@ -58,7 +58,10 @@ pub enum WarehouseError {
     /// Spoilage larger than the free stock (stock can't go negative, reserved goods belong
     /// to orders and show up as short picks instead).
     #[error(
-        "can't write off {requested_milli} of {sku}: only {free_milli} is on hand and not reserved ({reserved_milli} reserved for orders)"
+        "can't write off {} of {sku}: only {} is on hand and not reserved ({} reserved for orders)",
+        amount(*.requested_milli),
+        amount(*.free_milli),
+        amount(*.reserved_milli)
     )]
     SpoilageExceedsStock {
         sku: String,
@@ -94,6 +97,19 @@ impl WarehouseError {
             WarehouseError::Service(e) => e.is_user_error(),
             _ => true,
         }
+    }
+}
+
+/// Thousandths as a decimal amount for messages: 1500 -> "1.5".
+fn amount(milli: i64) -> String {
+    let sign = if milli < 0 { "-" } else { "" };
+    let m = milli.unsigned_abs();
+    let frac = format!("{:03}", m % 1000);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{sign}{}", m / 1000)
+    } else {
+        format!("{sign}{}.{frac}", m / 1000)
     }
 }
 

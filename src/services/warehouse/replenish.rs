@@ -116,8 +116,8 @@ fn daily_series(
 }
 
 /// On-hand stock split into batches by age: the newest receipts within the shelf life are
-/// what is left (stock sells oldest first); stock of unknown age is assumed to be sellable
-/// today only (the cautious choice for perishables).
+/// what is left (stock sells oldest first); stock of unknown age (older receipts, opening
+/// stock) is assumed to be half way through its shelf life.
 fn stock_position(
     on_hand: f64,
     receipts: &[(NaiveDate, f64)],
@@ -144,7 +144,7 @@ fn stock_position(
     if left > 0.0 {
         on_hand_batches.push(StockBatch {
             quantity: left,
-            sellable_days: 1,
+            sellable_days: shelf_life_days.div_ceil(2).max(1),
         });
     }
     StockPosition {
@@ -386,7 +386,7 @@ mod tests {
                 },
                 StockBatch {
                     quantity: 2.0,
-                    sellable_days: 1
+                    sellable_days: 2
                 },
             ]
         );
