@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod forecast;
+mod nlu;
 mod picking;
 mod replenish;
 mod serve;
@@ -31,6 +32,8 @@ pub enum Command {
     Forecast(forecast::ForecastArgs),
     /// Warehouse picking: plan a slot's wave, check scans, count errors; benchmarks.
     Picking(picking::PickingArgs),
+    /// Understand customer messages: parse utterances, evaluate the intent model.
+    Nlu(nlu::NluArgs),
     /// Print the purchase list of a day (one JSON line per product to order, then a summary).
     Replenish(replenish::ReplenishArgs),
     /// Record stock received from suppliers and spoiled goods.
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => serve::demo(),
         Command::Forecast(args) => forecast::run(args),
         Command::Picking(args) => picking::run(args),
+        Command::Nlu(args) => nlu::run(args),
         Command::Replenish(args) => replenish::run(args),
         Command::Stock(args) => stock::run(args),
     }

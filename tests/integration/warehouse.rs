@@ -73,6 +73,18 @@ async fn wave_moves_confirmed_orders_to_picking_within_capacity(backend: Backend
         ];
         in_wave.push(confirmed_order(&app, &format!("wave-{i}"), lines, slots[0]).await);
     }
+    // 10 kg of potatoes: heavier than one cart (4 kg below), still planned as its own batch
+    let heavy = confirmed_order(
+        &app,
+        "heavy",
+        vec![
+            line("VEG-POTATO", "20", Unit::Jin),
+            line("EGG-CHICKEN", "1", Unit::Box),
+        ],
+        slots[0],
+    )
+    .await;
+    in_wave.push(heavy.clone());
     let (c, addr) = app.customer("not-confirmed").await;
     let placed = app
         .services
@@ -127,7 +139,21 @@ async fn wave_moves_confirmed_orders_to_picking_within_capacity(backend: Backend
         assert_eq!(seqs, (1..=b.picks.len() as i32).collect::<Vec<_>>());
     }
     let picks: usize = wave.batches.iter().map(|b| b.picks.len()).sum();
-    assert_eq!(picks, 5 * 4, "one pick per order line");
+    assert_eq!(picks, 5 * 4 + 2, "one pick per order line");
+    let heavy_batch = wave
+        .batches
+        .iter()
+        .find(|b| {
+            b.picks
+                .iter()
+                .any(|p| p.order == heavy.number.as_str() && p.sku == "VEG-POTATO")
+        })
+        .unwrap();
+    assert_eq!(
+        heavy_batch.picks.len(),
+        1,
+        "the heavy part is a batch of its own"
+    );
     assert_eq!(app.services.pick_list(wave.id).await.unwrap().len(), picks);
 
     let tx = app.services.store().begin_read().await.unwrap();

@@ -1,0 +1,462 @@
+//! Multinomial logistic regression over sparse TF-IDF rows, trained in process.
+//!
+//! Training is AdaGrad SGD on the softmax cross-entropy with a small L2 penalty applied to the
+//! weights an example touches; examples are visited in an order drawn from a fixed-seed
+//! xorshift generator, so a model is a pure function of its data and [`TrainConfig`].
+//! Confidences are calibrated by a temperature fitted on out-of-fold logits (k-fold
+//! cross-validation over the training set), which also yields the cross-validated predictions
+//! used to flag mislabelled training examples.
+
+use super::NluError;
+use super::features::{FeatureConfig, SparseRow, Vocabulary};
+
+/// One labelled training or test example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// The utterance, entity annotations already stripped.
+    pub text: String,
+    /// The intent label.
+    pub label: String,
+}
+
+impl Example {
+    /// Builds an example from anything string-like.
+    pub fn new(text: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// Hyper-parameters of the classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Which features to extract.
+    pub features: FeatureConfig,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// AdaGrad base learning rate.
+    pub learning_rate: f32,
+    /// L2 penalty on the touched weights, per example.
+    pub l2: f32,
+    /// Keep feature keys seen in at least this many training texts.
+    pub min_df: u32,
+    /// Seed of the example order.
+    pub seed: u64,
+    /// Folds of the cross-validation that fits the temperature; 0 or 1 skips calibration.
+    pub calibration_folds: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            features: FeatureConfig::default(),
+            epochs: 12,
+            learning_rate: 0.5,
+            l2: 1e-6,
+            min_df: 1,
+            seed: 0x5eed_f00d,
+            calibration_folds: 5,
+        }
+    }
+}
+
+/// A trained intent classifier.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    vocab: Vocabulary,
+    labels: Vec<String>,
+    /// Row-major `[feature][class]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+    temperature: f32,
+}
+
+/// Deterministic xorshift64* generator for shuffling.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
+
+fn softmax_in_place(z: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        let n = z.len().max(1) as f32;
+        z.iter_mut().for_each(|v| *v = 1.0 / n);
+        return;
+    }
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    z.iter_mut().for_each(|v| *v /= sum);
+}
+
+struct Fitted {
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+fn fit_weights(
+    rows: &[SparseRow],
+    y: &[usize],
+    k: usize,
+    n_feat: usize,
+    cfg: &TrainConfig,
+) -> Fitted {
+    let mut w = vec![0f32; n_feat * k];
+    let mut g2 = vec![0f32; n_feat * k];
+    let mut b = vec![0f32; k];
+    let mut gb = vec![0f32; k];
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let mut rng = XorShift(cfg.seed | 1);
+    let mut z = vec![0f32; k];
+    const EPS: f32 = 1e-6;
+    for _ in 0..cfg.epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let row = &rows[i];
+            z.copy_from_slice(&b);
+            for (&j, &x) in row.idx.iter().zip(&row.val) {
+                let base = j as usize * k;
+                for (zc, wc) in z.iter_mut().zip(&w[base..base + k]) {
+                    *zc += x * wc;
+                }
+            }
+            softmax_in_place(&mut z);
+            z[y[i]] -= 1.0;
+            for (&j, &x) in row.idx.iter().zip(&row.val) {
+                let base = j as usize * k;
+                let ws = &mut w[base..base + k];
+                let gs = &mut g2[base..base + k];
+                for c in 0..k {
+                    let grad = z[c] * x + cfg.l2 * ws[c];
+                    gs[c] += grad * grad;
+                    ws[c] -= cfg.learning_rate * grad / (gs[c] + EPS).sqrt();
+                }
+            }
+            for c in 0..k {
+                let grad = z[c];
+                gb[c] += grad * grad;
+                b[c] -= cfg.learning_rate * grad / (gb[c] + EPS).sqrt();
+            }
+        }
+    }
+    Fitted {
+        weights: w,
+        bias: b,
+    }
+}
+
+fn logits_of(weights: &[f32], bias: &[f32], row: &SparseRow) -> Vec<f32> {
+    let k = bias.len();
+    let mut z = bias.to_vec();
+    for (&j, &x) in row.idx.iter().zip(&row.val) {
+        let base = j as usize * k;
+        if let Some(ws) = weights.get(base..base + k) {
+            for (zc, wc) in z.iter_mut().zip(ws) {
+                *zc += x * wc;
+            }
+        }
+    }
+    z
+}
+
+/// Mean negative log-likelihood of `logits / t`.
+fn nll(logits: &[Vec<f32>], y: &[usize], t: f32) -> f64 {
+    let mut total = 0.0f64;
+    for (z, &yi) in logits.iter().zip(y) {
+        let mut p: Vec<f32> = z.iter().map(|v| v / t).collect();
+        softmax_in_place(&mut p);
+        total -= f64::from(p[yi].max(1e-12)).ln();
+    }
+    total / logits.len().max(1) as f64
+}
+
+/// The temperature in [0.05, 20] (log grid, then refined) minimising the NLL.
+fn fit_temperature(logits: &[Vec<f32>], y: &[usize]) -> f32 {
+    let mut best = (f64::INFINITY, 1.0f32);
+    let mut t = 0.05f32;
+    while t <= 20.0 {
+        let v = nll(logits, y, t);
+        if v < best.0 {
+            best = (v, t);
+        }
+        t *= 1.1;
+    }
+    let (lo, hi) = (best.1 / 1.1, best.1 * 1.1);
+    for i in 0..=20 {
+        let t = lo + (hi - lo) * i as f32 / 20.0;
+        let v = nll(logits, y, t);
+        if v < best.0 {
+            best = (v, t);
+        }
+    }
+    best.1
+}
+
+/// Stratified fold of each example: examples of one label are dealt round-robin after a
+/// seeded shuffle.
+fn fold_assignment(y: &[usize], k: usize, folds: usize, seed: u64) -> Vec<usize> {
+    let mut rng = XorShift(seed.rotate_left(7) | 1);
+    let mut fold = vec![0; y.len()];
+    for c in 0..k {
+        let mut members: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
+        rng.shuffle(&mut members);
+        for (n, i) in members.into_iter().enumerate() {
+            fold[i] = n % folds;
+        }
+    }
+    fold
+}
+
+/// One out-of-fold prediction from [`Classifier::cross_validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvPrediction {
+    /// Index of the example in the input slice.
+    pub index: usize,
+    /// Its gold label.
+    pub gold: String,
+    /// The label predicted by a model that did not see it.
+    pub predicted: String,
+    /// Uncalibrated probability of the prediction.
+    pub confidence: f32,
+    /// Uncalibrated probability of the gold label.
+    pub gold_confidence: f32,
+}
+
+impl Classifier {
+    /// Trains a classifier on `examples`; fails when there is no example or fewer than two labels.
+    pub fn train(examples: &[Example], cfg: &TrainConfig) -> Result<Self, NluError> {
+        let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        if labels.len() < 2 {
+            return Err(NluError::TooFewLabels(labels.len()));
+        }
+        let y: Vec<usize> = examples
+            .iter()
+            .map(|e| labels.binary_search(&e.label).unwrap_or(0))
+            .collect();
+        let k = labels.len();
+        let mut temperature = 1.0;
+        if cfg.calibration_folds >= 2 && examples.len() >= cfg.calibration_folds * 2 {
+            let oof = out_of_fold_logits(examples, &y, k, cfg);
+            temperature = fit_temperature(&oof, &y);
+        }
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let vocab = Vocabulary::fit(&texts, &cfg.features, cfg.min_df);
+        let rows: Vec<SparseRow> = texts.iter().map(|t| vocab.vectorize(t)).collect();
+        let fitted = fit_weights(&rows, &y, k, vocab.len(), cfg);
+        Ok(Self {
+            vocab,
+            labels,
+            weights: fitted.weights,
+            bias: fitted.bias,
+            temperature,
+        })
+    }
+
+    /// K-fold cross-validated predictions for every example (no calibration), in input order.
+    pub fn cross_validate(
+        examples: &[Example],
+        cfg: &TrainConfig,
+        folds: usize,
+    ) -> Result<Vec<CvPrediction>, NluError> {
+        let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        if labels.len() < 2 {
+            return Err(NluError::TooFewLabels(labels.len()));
+        }
+        let y: Vec<usize> = examples
+            .iter()
+            .map(|e| labels.binary_search(&e.label).unwrap_or(0))
+            .collect();
+        let cv = TrainConfig {
+            calibration_folds: folds.max(2),
+            ..cfg.clone()
+        };
+        let oof = out_of_fold_logits(examples, &y, labels.len(), &cv);
+        Ok(oof
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut z)| {
+                softmax_in_place(&mut z);
+                let (best, conf) = argmax(&z);
+                CvPrediction {
+                    index: i,
+                    gold: labels[y[i]].clone(),
+                    predicted: labels[best].clone(),
+                    confidence: conf,
+                    gold_confidence: z[y[i]],
+                }
+            })
+            .collect())
+    }
+
+    /// The labels, sorted.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The fitted softmax temperature (1.0 when not calibrated).
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    /// Number of feature columns.
+    pub fn n_features(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// Calibrated probabilities of every label, in [`Classifier::labels`] order.
+    pub fn probabilities(&self, text: &str) -> Vec<f32> {
+        let row = self.vocab.vectorize(text);
+        let mut z = logits_of(&self.weights, &self.bias, &row);
+        z.iter_mut().for_each(|v| *v /= self.temperature);
+        softmax_in_place(&mut z);
+        z
+    }
+
+    /// Labels with calibrated probabilities, most likely first (ties by label name).
+    pub fn rank(&self, text: &str) -> Vec<(&str, f32)> {
+        let p = self.probabilities(text);
+        let mut ranked: Vec<(&str, f32)> = self.labels.iter().map(String::as_str).zip(p).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        ranked
+    }
+
+    /// The most likely label and its calibrated probability.
+    pub fn predict(&self, text: &str) -> (&str, f32) {
+        let p = self.probabilities(text);
+        let (best, conf) = argmax(&p);
+        (
+            self.labels.get(best).map(String::as_str).unwrap_or(""),
+            conf,
+        )
+    }
+}
+
+fn argmax(p: &[f32]) -> (usize, f32) {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, &v) in p.iter().enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best
+}
+
+fn out_of_fold_logits(
+    examples: &[Example],
+    y: &[usize],
+    k: usize,
+    cfg: &TrainConfig,
+) -> Vec<Vec<f32>> {
+    let folds = cfg.calibration_folds;
+    let fold = fold_assignment(y, k, folds, cfg.seed);
+    let mut oof = vec![Vec::new(); examples.len()];
+    for f in 0..folds {
+        let train_idx: Vec<usize> = (0..examples.len()).filter(|&i| fold[i] != f).collect();
+        let texts: Vec<&str> = train_idx
+            .iter()
+            .map(|&i| examples[i].text.as_str())
+            .collect();
+        let vocab = Vocabulary::fit(&texts, &cfg.features, cfg.min_df);
+        let rows: Vec<SparseRow> = texts.iter().map(|t| vocab.vectorize(t)).collect();
+        let ys: Vec<usize> = train_idx.iter().map(|&i| y[i]).collect();
+        let fitted = fit_weights(&rows, &ys, k, vocab.len(), cfg);
+        for i in (0..examples.len()).filter(|&i| fold[i] == f) {
+            oof[i] = logits_of(
+                &fitted.weights,
+                &fitted.bias,
+                &vocab.vectorize(&examples[i].text),
+            );
+        }
+    }
+    oof
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> Vec<Example> {
+        let mut v = Vec::new();
+        for t in [
+            "where is my order",
+            "track my order",
+            "订单到哪了",
+            "我的菜到哪里了",
+            "when will it arrive",
+        ] {
+            v.push(Example::new(t, "track"));
+        }
+        for t in [
+            "cancel my order",
+            "不要了 取消订单",
+            "取消",
+            "please cancel it",
+            "我要退单",
+        ] {
+            v.push(Example::new(t, "cancel"));
+        }
+        for t in ["hi", "hello there", "你好", "在吗", "哈喽"] {
+            v.push(Example::new(t, "greet"));
+        }
+        v
+    }
+
+    #[test]
+    fn learns_a_toy_problem_deterministically() {
+        let cfg = TrainConfig {
+            calibration_folds: 0,
+            ..TrainConfig::default()
+        };
+        let a = Classifier::train(&toy(), &cfg).unwrap();
+        let b = Classifier::train(&toy(), &cfg).unwrap();
+        assert_eq!(a.predict("where's my order"), b.predict("where's my order"));
+        assert_eq!(a.predict("where's my order").0, "track");
+        assert_eq!(a.predict("帮我取消订单").0, "cancel");
+        let p: f32 = a.probabilities("anything").iter().sum();
+        assert!((p - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn rejects_single_label_data() {
+        let one = vec![Example::new("a", "x"), Example::new("b", "x")];
+        assert!(Classifier::train(&one, &TrainConfig::default()).is_err());
+    }
+
+    #[test]
+    fn temperature_is_fitted_with_calibration() {
+        let cfg = TrainConfig {
+            calibration_folds: 3,
+            ..TrainConfig::default()
+        };
+        let m = Classifier::train(&toy(), &cfg).unwrap();
+        assert!(m.temperature() > 0.0);
+        let cv = Classifier::cross_validate(&toy(), &cfg, 3).unwrap();
+        assert_eq!(cv.len(), 15);
+    }
+}
