@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 mod forecast;
 mod nlu;
 mod picking;
+mod replenish;
 mod route;
 mod serve;
+mod stock;
 
 /// freshbot: chat-first ordering, tracking and fulfilment for fresh-produce delivery.
 #[derive(Debug, Parser)]
@@ -29,12 +31,16 @@ pub enum Command {
     Demo,
     /// Demand forecasting: evaluate models on a sales history.
     Forecast(forecast::ForecastArgs),
-    /// Warehouse picking: benchmark routing and batching on public instances.
+    /// Warehouse picking: plan a slot's wave, check scans, count errors; benchmarks.
     Picking(picking::PickingArgs),
     /// Understand customer messages: parse utterances, evaluate the intent model.
     Nlu(nlu::NluArgs),
     /// Plan courier routes (VRP with time windows).
     Route(route::RouteArgs),
+    /// Print the purchase list of a day (one JSON line per product to order, then a summary).
+    Replenish(replenish::ReplenishArgs),
+    /// Record stock received from suppliers and spoiled goods.
+    Stock(stock::StockArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -48,6 +54,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Picking(args) => picking::run(args),
         Command::Nlu(args) => nlu::run(args),
         Command::Route(args) => route::run(args),
+        Command::Replenish(args) => replenish::run(args),
+        Command::Stock(args) => stock::run(args),
     }
 }
 

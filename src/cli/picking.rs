@@ -1,5 +1,6 @@
-//! `freshbot picking bench`: route and batch the public order-picking benchmark instances
-//! (Henn-style `henn_w5a`, Albareda-Sambola `albareda2009`) and print JSON lines.
+//! `freshbot picking`: plan a slot's picking wave, check scans, count a day's picking errors
+//! (against the database), and `bench`: route and batch the public order-picking benchmark
+//! instances (Henn-style `henn_w5a`, Albareda-Sambola `albareda2009`) and print JSON lines.
 //! The instance files are research fixtures read from disk; nothing of them is shipped.
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,49 @@ pub struct PickingArgs {
 pub enum PickingCommand {
     /// Route every order of Henn instances and/or batch Albareda instances; JSON per instance.
     Bench(BenchArgs),
+    /// Plan the picking wave of a delivery slot: one JSON line per batch (picks in route
+    /// order), then a summary; the slot's confirmed orders move to picking.
+    Wave(WaveArgs),
+    /// Check one scan against the order's pick list; prints the verdict as JSON.
+    Scan(ScanArgs),
+    /// Scans, mis-picks and shortages of a day as JSON.
+    Day(DayArgs),
+}
+
+/// Options of `freshbot picking wave`.
+#[derive(Debug, clap::Args)]
+pub struct WaveArgs {
+    /// Start of the delivery slot (RFC 3339, e.g. 2026-11-25T10:00:00+08:00).
+    #[arg(long)]
+    pub slot: chrono::DateTime<chrono::FixedOffset>,
+    /// Warehouse configuration (TOML); the demo warehouse if absent.
+    #[arg(long)]
+    pub warehouse: Option<PathBuf>,
+}
+
+/// Options of `freshbot picking scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Order number of the tote.
+    #[arg(long)]
+    pub order: String,
+    /// The scanned sku.
+    #[arg(long)]
+    pub sku: String,
+    /// Quantity put in the tote, in the line's unit (e.g. 1.5 for 1.5 jin; 0 if none found).
+    #[arg(long)]
+    pub qty: String,
+    /// Who scanned.
+    #[arg(long, default_value = "picker")]
+    pub picker: String,
+}
+
+/// Options of `freshbot picking day`.
+#[derive(Debug, clap::Args)]
+pub struct DayArgs {
+    /// The day (YYYY-MM-DD, Asia/Shanghai).
+    #[arg(long)]
+    pub date: chrono::NaiveDate,
 }
 
 /// Options of `freshbot picking bench`.
@@ -42,7 +86,67 @@ pub struct BenchArgs {
 pub fn run(args: PickingArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         PickingCommand::Bench(a) => bench(a),
+        PickingCommand::Wave(a) => wave(a),
+        PickingCommand::Scan(a) => scan(a),
+        PickingCommand::Day(a) => day(a),
     }
+}
+
+fn wave(args: WaveArgs) -> anyhow::Result<ExitCode> {
+    let cfg = super::replenish::warehouse_config(args.warehouse.as_deref())?;
+    let slot = args.slot.with_timezone(&chrono::Utc);
+    super::replenish::with_services(|services| async move {
+        let wave = services
+            .plan_picking_wave(&cfg, slot)
+            .await
+            .context("planning the picking wave")?;
+        for b in &wave.batches {
+            println!(
+                "{}",
+                serde_json::to_string(&json!({ "wave": wave.id, "batch": b }))?
+            );
+        }
+        println!(
+            "{}",
+            json!({
+                "wave": wave.id,
+                "slot_start": wave.slot_start,
+                "orders": wave.orders,
+                "batches": wave.batches.len(),
+                "capacity_kg": wave.capacity_kg,
+                "total_length": round3(wave.total_length),
+            })
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let qty_milli = super::replenish::parse_milli(&args.qty)?;
+    super::replenish::with_services(|services| async move {
+        let report = services
+            .scan(crate::services::ScanRequest {
+                order: args.order,
+                sku: args.sku,
+                qty_milli,
+                picker: args.picker,
+            })
+            .await
+            .context("checking the scan")?;
+        println!("{}", serde_json::to_string(&report)?);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn day(args: DayArgs) -> anyhow::Result<ExitCode> {
+    super::replenish::with_services(|services| async move {
+        let day = services
+            .picking_day(args.date)
+            .await
+            .context("counting the day's scans")?;
+        println!("{}", serde_json::to_string(&day)?);
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {

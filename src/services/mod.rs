@@ -10,6 +10,7 @@ mod customers;
 mod error;
 mod membership;
 mod orders;
+mod warehouse;
 
 use std::sync::Arc;
 
@@ -18,6 +19,11 @@ pub use conversations::MAX_CONVERSATION_RETRIES;
 pub use error::ServiceError;
 pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
+pub use warehouse::{
+    DEMO_WAREHOUSE_TOML, LowStockAlert, PartialTerms, PickInstruction, PickingDay, PickingWave,
+    PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig, WarehouseConfig,
+    WarehouseConfigError, WarehouseError, WaveBatch,
+};
 
 use crate::domain::BusinessRules;
 use crate::store::Store;

@@ -9,3 +9,4 @@ mod conversations;
 mod http_api;
 mod orders;
 mod stories;
+mod warehouse;

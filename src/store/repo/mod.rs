@@ -9,10 +9,12 @@ mod orders;
 mod outbox;
 mod slots;
 mod staff;
+mod warehouse;
 
 pub use conversations::VersionConflict;
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::OutboxEvent;
+pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
 
 use crate::store::StoreError;
 
