@@ -95,7 +95,7 @@ impl Engine {
                 });
             }
         }
-        let text_lang = match &inbound.content {
+        let first_guess = match &inbound.content {
             Content::Text(t) => Lang::detect(t),
             _ => None,
         };
@@ -103,7 +103,7 @@ impl Engine {
             .identify(
                 inbound.channel,
                 &inbound.user,
-                inbound.lang.or(text_lang).unwrap_or_default(),
+                inbound.lang.or(first_guess).unwrap_or_default(),
             )
             .await?;
         let event = match &inbound.content {
@@ -131,6 +131,7 @@ impl Engine {
             Content::Location(l) => Event::Location(*l),
         };
         let leaving_queue = matches!(event, Event::Button(Payload::BackToBot));
+        let text_lang = switch_language(&event);
 
         // The turn proper: retried from the start if another instance saved first.
         let (mut state, mut version, mut step) = {
@@ -328,6 +329,30 @@ impl Engine {
     }
 }
 
+/// The language a message asks us to answer in: Chinese script always; English only when the
+/// message was understood and has real words ("ok" or an order number alone keep the language).
+fn switch_language(event: &Event) -> Option<Lang> {
+    let Event::Text {
+        text,
+        understanding,
+    } = event
+    else {
+        return None;
+    };
+    match Lang::detect(text)? {
+        Lang::Zh => Some(Lang::Zh),
+        Lang::En => {
+            let words = text
+                .split_whitespace()
+                .filter(|w| w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2)
+                .count();
+            let understood = understanding.intent != dialog::Intent::OutOfScope
+                && understanding.confidence >= dialog::CONFIDENCE_THRESHOLD;
+            (words >= 2 && understood).then_some(Lang::En)
+        }
+    }
+}
+
 /// A use case's refusal becomes an outcome the dialog explains; a system failure stays an error.
 fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, ServiceError> {
     match r {
@@ -346,6 +371,9 @@ fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, Serv
             ServiceError::TooLateToChange { status, .. } => Failure::TooLate { status },
             ServiceError::CancelRefused(r) => Failure::CancelRefused(r.to_string()),
             ServiceError::UnknownAddress(m) => Failure::Address(m),
+            ServiceError::Geo(crate::domain::GeoError::OutOfRange { km, limit_km }) => {
+                Failure::OutOfRange { km, limit_km }
+            }
             ServiceError::Geo(g) => Failure::Address(g.to_string()),
             ServiceError::UnknownOrder(_) => Failure::UnknownOrder,
             e @ (ServiceError::Store(_) | ServiceError::State(_)) => return Err(e),

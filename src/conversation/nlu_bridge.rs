@@ -33,9 +33,11 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
             let sku = Sku::parse(&i.sku)
                 .ok()
                 .filter(|s| catalog.iter().any(|c| &c.sku == s))?;
+            // "3 cucumbers": a bare count next to a product means pieces, which a product sold
+            // by weight then refuses with a clear message instead of silently reading 3 jin.
             let quantity = i.qty.and_then(milli).map(|m| Amount {
                 milli: m,
-                unit: i.unit.and_then(|u| unit(u.code())),
+                unit: Some(i.unit.and_then(|u| unit(u.code())).unwrap_or(Unit::Piece)),
             });
             Some(ItemMention { sku, quantity })
         })

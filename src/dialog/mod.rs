@@ -13,7 +13,7 @@ mod understanding;
 
 pub use context::{Context, Faq, OrderInfo};
 pub use payload::Payload;
-pub use router::step;
+pub use router::{CONFIDENCE_THRESHOLD, step};
 pub use state::{
     AddressChange, CancelDraft, CancelStep, CartLine, ComplaintDraft, DialogState, Flow, Handoff,
     OrderDraft, OrderStep, TargetOrder,
@@ -151,6 +151,11 @@ pub enum Failure {
     },
     CancelRefused(String),
     Address(String),
+    /// A location farther from the depot than the business delivers.
+    OutOfRange {
+        km: f64,
+        limit_km: f64,
+    },
     UnknownOrder,
     /// Anything else; the message is for the log, the customer gets an apology.
     Other(String),

@@ -179,6 +179,16 @@ pub fn failure(f: &Failure, lang: Lang) -> Reply {
         (Failure::CancelRefused(why), Lang::En) => format!("This order can't be cancelled: {why}"),
         (Failure::Address(why), Lang::Zh) => format!("这个地址我们送不到或找不到:{why}"),
         (Failure::Address(why), Lang::En) => format!("We can't deliver to that address: {why}"),
+        (Failure::OutOfRange { km, limit_km }, Lang::Zh) => {
+            format!(
+                "抱歉,这个地址距离我们的仓库 {km:.1} 公里,超出了 {limit_km:.0} 公里的配送范围。请换一个地址。"
+            )
+        }
+        (Failure::OutOfRange { km, limit_km }, Lang::En) => {
+            format!(
+                "Sorry, that address is {km:.1} km from our depot, beyond our {limit_km:.0} km delivery range. Please use another address."
+            )
+        }
         (Failure::UnknownOrder, Lang::Zh) => "没有找到这个订单。".to_owned(),
         (Failure::UnknownOrder, Lang::En) => "I couldn't find that order.".to_owned(),
         (Failure::Other(_), Lang::Zh) => {

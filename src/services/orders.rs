@@ -98,7 +98,7 @@ impl Services {
             })?;
 
         let products = self
-            .products_for(&tx, merged.keys().cloned().collect())
+            .products_for(&tx, merged.iter().map(|(s, _)| s.clone()).collect())
             .await?;
         let mut lines = Vec::with_capacity(merged.len());
         for (sku, q) in &merged {
@@ -720,29 +720,27 @@ async fn owned_row(tx: &Tx, customer: &Customer, number: &str) -> Result<OrderRo
 }
 
 /// Merges repeated skus into one line ("再来一斤西红柿" adds to the tomatoes) in the first
-/// line's unit; quantities in incompatible units are an error.
-fn merge_lines(lines: &[OrderLineRequest]) -> Result<BTreeMap<Sku, Quantity>, ServiceError> {
-    let mut out: BTreeMap<Sku, Quantity> = BTreeMap::new();
+/// line's unit, keeping the order the customer named them in; quantities in incompatible units
+/// are an error.
+fn merge_lines(lines: &[OrderLineRequest]) -> Result<Vec<(Sku, Quantity)>, ServiceError> {
+    let mut out: Vec<(Sku, Quantity)> = Vec::new();
     for l in lines {
-        match out.get(&l.sku) {
-            None => {
-                out.insert(l.sku.clone(), l.quantity);
-            }
-            Some(prev) => {
+        match out.iter_mut().find(|(s, _)| s == &l.sku) {
+            None => out.push((l.sku.clone(), l.quantity)),
+            Some((_, prev)) => {
                 let add = l.quantity.convert_to(prev.unit()).map_err(|source| {
                     ServiceError::Quantity {
                         product: l.sku.to_string(),
                         source,
                     }
                 })?;
-                let sum =
+                *prev =
                     Quantity::new(prev.milli() + add.milli(), prev.unit()).map_err(|source| {
                         ServiceError::Quantity {
                             product: l.sku.to_string(),
                             source,
                         }
                     })?;
-                out.insert(l.sku.clone(), sum);
             }
         }
     }

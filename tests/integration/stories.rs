@@ -148,9 +148,6 @@ impl Runner {
             // A new engine over the same database: state must come from storage alone.
             self.engine = self.app.engine(NLU.clone());
         }
-        if let Some(m) = s.wait_minutes {
-            self.app.clock.advance(Duration::minutes(m));
-        }
         if let Some(to) = &s.operator {
             let to: OrderStatus = to.parse().unwrap();
             let c = self
@@ -186,6 +183,9 @@ impl Runner {
                         .unwrap();
                 }
             }
+        }
+        if let Some(m) = s.wait_minutes {
+            self.app.clock.advance(Duration::minutes(m));
         }
         let user = s.as_user.clone().unwrap_or_else(|| self.user.clone());
         let turn = if let Some(text) = &s.user {

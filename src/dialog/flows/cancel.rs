@@ -36,6 +36,20 @@ pub(super) fn start(state: &mut DialogState, u: &Understanding, ctx: &Context, o
                 super::order_buttons(&orders, lang),
             ));
         }
+        Pick::None
+            if u.order_number.is_none()
+                && ctx
+                    .orders
+                    .first()
+                    .is_some_and(|o| o.status != crate::domain::OrderStatus::Cancelled) =>
+        {
+            // Nothing under way, but a recent order: let the policy explain why it can't go.
+            let number = ctx.orders.first().map(|o| o.number.to_string());
+            if let Some(d) = draft(state) {
+                d.number = number;
+            }
+            quote(state, ctx, out);
+        }
         Pick::None => {
             out.say(Reply::text(if u.order_number.is_some() {
                 lang.pick(

@@ -88,6 +88,19 @@ pub(super) fn answer(
         preferences(state, u, ctx, out);
         return true;
     }
+    // Asked for an address, an address-like answer is the address even if the NLU also saw a
+    // product in it (上海 is close to 上海青).
+    if step == OrderStep::Address
+        && (u.address.is_some() || looks_like_address(raw))
+        && u.intent != Intent::Order
+    {
+        let text = u.address.clone().unwrap_or_else(|| raw.trim().to_owned());
+        out.run(Command::SaveAddress {
+            text,
+            location: None,
+        });
+        return true;
+    }
     if has_content
         && !matches!(
             u.intent,
@@ -203,7 +216,6 @@ pub(super) fn on_button(
             if let Some(d) = draft(state) {
                 d.address = Some(*id);
                 d.asking_address = false;
-                d.slot = None;
             }
         }
         Payload::NewAddress => {
@@ -241,10 +253,11 @@ pub(super) fn on_outcome(state: &mut DialogState, o: Outcome, ctx: &Context, out
     let lang = state.lang;
     match o {
         Outcome::AddressSaved(Ok(a)) => {
+            // A slot already chosen (or a time wish) is kept: `advance` checks it is free in the
+            // new address's zone.
             if let Some(d) = draft(state) {
                 d.address = a.id;
                 d.asking_address = false;
-                d.slot = None;
             }
             out.say(Reply::text(match lang {
                 Lang::Zh => format!("地址已保存:{}", a.text),
