@@ -28,7 +28,11 @@ pub struct NluConfig {
 impl Default for NluConfig {
     fn default() -> Self {
         Self {
-            train: TrainConfig::default(),
+            // Three calibration folds keep start-up training well under 2 s.
+            train: TrainConfig {
+                calibration_folds: 3,
+                ..TrainConfig::default()
+            },
             oos_threshold: 0.30,
             ranking_len: 5,
         }
