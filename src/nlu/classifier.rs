@@ -55,9 +55,9 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             features: FeatureConfig::default(),
-            epochs: 20,
+            epochs: 30,
             learning_rate: 0.1,
-            l2: 0.0,
+            l2: 3e-6,
             min_df: 1,
             seed: 0x5eed_f00d,
             calibration_folds: 5,
