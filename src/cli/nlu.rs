@@ -68,6 +68,12 @@ pub struct EvalArgs {
     /// Leave out word features (hyper-parameter).
     #[arg(long)]
     pub no_words: bool,
+    /// One L2 norm per feature family (chars, words) instead of one over all (hyper-parameter).
+    #[arg(long)]
+    pub split_norm: bool,
+    /// Keep the last SGD iterate instead of the averaged weights (hyper-parameter).
+    #[arg(long)]
+    pub no_average: bool,
     /// Print the misclassified test examples to stderr.
     #[arg(long)]
     pub errors: bool,
@@ -150,6 +156,12 @@ fn train_config(args: &EvalArgs) -> anyhow::Result<TrainConfig> {
     }
     if args.no_words {
         cfg.features.words = false;
+    }
+    if args.split_norm {
+        cfg.features.split_norm = true;
+    }
+    if args.no_average {
+        cfg.average = false;
     }
     cfg.calibration_folds = if args.oos_threshold.is_some() { 5 } else { 0 };
     Ok(cfg)

@@ -7,7 +7,7 @@
 //! ```no_run
 //! # fn main() -> Result<(), freshbot::nlu::NluError> {
 //! use freshbot::nlu::Nlu;
-//! let nlu = Nlu::from_embedded()?; // trains from intents/ (~0.1 s in release)
+//! let nlu = Nlu::from_embedded()?; // trains from intents/ (~1 s in release)
 //! let now = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:30:00+08:00").unwrap_or_default();
 //! let parse = nlu.parse("我要两斤西红柿,明天上午送", now);
 //! assert_eq!(parse.intent.name, "order");

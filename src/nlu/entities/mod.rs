@@ -12,7 +12,30 @@ use quantity::QuantityMention;
 /// Words allowed between a quantity and its product ("两斤的西红柿", "a bunch of spinach",
 /// "番茄来3斤", "tomatoes x2").
 const GAP_WORDS: &[&str] = &[
-    "", "的", "of", "来", "要", "买", "各", ":", "：", "x", "×", "*",
+    "",
+    "的",
+    "of",
+    "来",
+    "要",
+    "买",
+    "各",
+    ":",
+    "：",
+    "x",
+    "×",
+    "*",
+    "改成",
+    "改为",
+    "换成",
+    "变成",
+    "减到",
+    "加到",
+    "改到",
+    "减少到",
+    "增加到",
+    "再来",
+    "再要",
+    "to",
 ];
 
 fn gap_ok(chars: &[char], from: usize, to: usize) -> bool {
@@ -149,5 +172,16 @@ mod tests {
             [(s("VEG-SPINACH"), Some(2.0), Some("bunch"))]
         );
         assert_eq!(run("remove the spinach"), [(s("VEG-SPINACH"), None, None)]);
+        assert_eq!(
+            run("菠菜改成两把 西红柿不要了"),
+            [
+                (s("VEG-SPINACH"), Some(2.0), Some("bunch")),
+                (s("VEG-TOMATO"), None, None)
+            ]
+        );
+        assert_eq!(
+            run("change the tomatoes to 3 kg"),
+            [(s("VEG-TOMATO"), Some(3.0), Some("kg"))]
+        );
     }
 }

@@ -251,6 +251,7 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
     let mut day: Option<Day> = None;
     let mut part: Option<Part> = None;
     let mut clock: Option<(Clock, Option<Clock>)> = None;
+    let mut bound: Option<Bound> = None;
 
     // Relative shift first, so "晚一个小时" is not read as evening + a quantity.
     if let Some(r) = SHIFT_ZH.as_ref()
@@ -475,7 +476,24 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
                 },
                 None,
             ));
-            found.spans.push(scan.take(m.start(), m.end()));
+            // 10点前 / 10点之前 / 10点以前: by then; 6点以后 / 6点之后 / 6点后: from then.
+            let rest = &text[m.end()..];
+            let mut end = m.end();
+            for (w, b) in [
+                ("之前", Bound::Before),
+                ("以前", Bound::Before),
+                ("前", Bound::Before),
+                ("之后", Bound::After),
+                ("以后", Bound::After),
+                ("后", Bound::After),
+            ] {
+                if rest.starts_with(w) {
+                    bound = Some(b);
+                    end += w.len();
+                    break;
+                }
+            }
+            found.spans.push(scan.take(m.start(), end));
             break;
         }
     }
@@ -548,6 +566,11 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
             }
             if let Some(cl) = en_clock(c.get(2), c.get(3), c.get(4)) {
                 clock = Some((cl, None));
+                bound = match c.get(1).map(|p| p.as_str()) {
+                    Some("before" | "by") => Some(Bound::Before),
+                    Some("after") => Some(Bound::After),
+                    _ => None,
+                };
                 // Keep the preposition out of the span.
                 let start = c.get(2).map_or(m.start(), |h| h.start());
                 found.spans.push(scan.take(start, m.end()));
@@ -557,7 +580,7 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
     }
 
     found.spans.sort_unstable();
-    found.range = resolve(now, day, part, clock);
+    found.range = resolve(now, day, part, clock, bound);
     found
 }
 
@@ -618,11 +641,19 @@ fn resolve_day(now: DateTime<Tz>, day: Day) -> Option<NaiveDate> {
     }
 }
 
+/// "Before 10" / "after 6" on a single clock time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bound {
+    Before,
+    After,
+}
+
 fn resolve(
     now: DateTime<Tz>,
     day: Option<Day>,
     part: Option<Part>,
     clock: Option<(Clock, Option<Clock>)>,
+    bound: Option<Bound>,
 ) -> Option<TimeRange> {
     if day.is_none() && part.is_none() && clock.is_none() {
         return None;
@@ -641,6 +672,27 @@ fn resolve(
                         at(date, hb, b.m)?
                     }
                     None => start + Duration::hours(1),
+                };
+                // A one-sided time runs from the part of day's (or the delivery day's, 08-21)
+                // opening, or to its close.
+                let (open, close) = part.map_or((8, 21), Part::hours);
+                let (start, end) = match (b, bound) {
+                    (None, Some(Bound::Before)) => {
+                        let o = at(date, open, 0)?;
+                        (
+                            if o < start {
+                                o
+                            } else {
+                                start - Duration::hours(1)
+                            },
+                            start,
+                        )
+                    }
+                    (None, Some(Bound::After)) => {
+                        let c = at(date, close, 0)?;
+                        (start, if c > start { c } else { end })
+                    }
+                    _ => (start, end),
                 };
                 (end > start).then_some(TimeRange { start, end })
             }
@@ -719,6 +771,9 @@ mod tests {
         assert_eq!(t("下午3点半"), pair("11-24T15:30", "11-24T16:30"));
         assert_eq!(t("晚上6点到8点"), pair("11-24T18:00", "11-24T20:00"));
         assert_eq!(t("at 3pm"), pair("11-24T15:00", "11-24T16:00"));
+        assert_eq!(t("周六上午10点前送到"), pair("11-28T08:00", "11-28T10:00"));
+        assert_eq!(t("晚上7点以后"), pair("11-24T19:00", "11-24T21:00"));
+        assert_eq!(t("tomorrow before 5pm"), pair("11-25T08:00", "11-25T17:00"));
         assert_eq!(t("8点"), pair("11-25T08:00", "11-25T09:00"));
         assert_eq!(
             t("tomorrow between 2 and 4pm"),
