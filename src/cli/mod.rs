@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod chat;
 mod forecast;
 mod nlu;
 mod picking;
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (health checks, web chat, webhooks) and the enabled channels.
     Serve(serve::ServeArgs),
+    /// Talk to freshbot as a customer in the terminal.
+    Chat(chat::ChatArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the demo business (catalog, stock, zones, slots, couriers, agents); idempotent.
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     init_tracing();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Chat(args) => chat::run(args),
         Command::Migrate => serve::migrate(),
         Command::Demo => serve::demo(),
         Command::Forecast(args) => forecast::run(args),

@@ -80,10 +80,10 @@ impl MessageBody {
             None => None,
             Some(l) => Some(l.parse::<Lang>().map_err(|e| bad(&e))?),
         };
-        if let Some(id) = &self.message_id {
-            if id.is_empty() || id.len() > 100 {
-                return Err(bad("message_id must be 1-100 characters"));
-            }
+        if let Some(id) = &self.message_id
+            && (id.is_empty() || id.len() > 100)
+        {
+            return Err(bad("message_id must be 1-100 characters"));
         }
         Ok(Inbound {
             channel: Channel::Web,
