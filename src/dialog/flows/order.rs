@@ -18,7 +18,7 @@ fn draft(state: &mut DialogState) -> Option<&mut OrderDraft> {
 
 pub(super) fn start(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut Step) {
     state.flow = Some(Flow::Order(OrderDraft::default()));
-    absorb(state, u, ctx, out);
+    absorb(state, u, ctx, out, false);
     advance(state, ctx, out);
 }
 
@@ -101,13 +101,19 @@ pub(super) fn answer(
         });
         return true;
     }
-    if has_content
-        && !matches!(
-            u.intent,
-            Intent::Cancel | Intent::Track | Intent::CheckStock | Intent::Reschedule
-        )
-    {
-        absorb(state, u, ctx, out);
+    // Items, amounts and times belong to the cart unless the message is about something else
+    // ("有草莓吗", "what do you recommend today", "取消订单").
+    let about_cart = matches!(
+        u.intent,
+        Intent::Order
+            | Intent::ModifyOrder
+            | Intent::Affirm
+            | Intent::Deny
+            | Intent::OutOfScope
+            | Intent::Thanks
+    );
+    if has_content && about_cart {
+        absorb(state, u, ctx, out, is_additive(raw));
         advance(state, ctx, out);
         return true;
     }
@@ -329,9 +335,44 @@ pub(super) fn prompt(state: &mut DialogState, ctx: &Context, out: &mut Step, res
     advance(state, ctx, out);
 }
 
-fn absorb(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut Step) {
+/// "再来一斤黄瓜", "one more box": adds to a line instead of replacing its quantity.
+fn is_additive(raw: &str) -> bool {
+    let t = raw.to_lowercase();
+    [
+        "再来", "再加", "再要", "多加", "多来", "加一", "another", "more", "extra",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+fn absorb(
+    state: &mut DialogState,
+    u: &Understanding,
+    ctx: &Context,
+    out: &mut Step,
+    additive: bool,
+) {
     for m in &u.items {
-        add_mention(state, ctx, m, out);
+        let existing = match &state.flow {
+            Some(Flow::Order(d)) => d.cart.iter().find(|l| l.sku == m.sku).map(|l| l.quantity),
+            _ => None,
+        };
+        match (additive, existing, m.quantity, ctx.product(&m.sku)) {
+            (true, Some(have), Some(amount), Some(p)) => match amount
+                .for_product(p)
+                .and_then(|q| q.convert_to(have.unit()))
+            {
+                Ok(more) => match Quantity::new(have.milli() + more.milli(), have.unit()) {
+                    Ok(sum) => {
+                        state.last_item = Some(m.sku.clone());
+                        set_quantity(state, ctx, &m.sku, sum, out);
+                    }
+                    Err(e) => out.say(Reply::text(e.to_string())),
+                },
+                Err(_) => add_mention(state, ctx, m, out),
+            },
+            _ => add_mention(state, ctx, m, out),
+        }
     }
     if let Some(amount) = u.loose_quantity {
         // "三斤" answers the quantity question; "不对,是三斤" corrects the last item.
