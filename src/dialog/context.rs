@@ -76,8 +76,8 @@ impl Context<'_> {
         self.free_slots.get(zone).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// The best substitute for a short item: the customer's stated preference if in stock, else
-    /// the same category, substitutable, in stock, not refused before, with the closest price.
+    /// The best substitute for a short item (see [`crate::domain::substitute::best_substitute`]),
+    /// honouring the customer's stated preference and refusals.
     pub fn substitute_for(
         &self,
         sku: &Sku,
@@ -85,26 +85,13 @@ impl Context<'_> {
         refused: &[Sku],
         need_milli: i64,
     ) -> Option<&Product> {
-        let original = self.product(sku)?;
-        if !original.substitutable {
-            return None;
-        }
-        if let Some((_, pref)) = prefs.iter().find(|(from, _)| from == sku)
-            && self.available_milli(pref) > 0
-            && !refused.contains(pref)
-        {
-            return self.product(pref);
-        }
-        self.catalog
-            .iter()
-            .filter(|(p, s)| {
-                &p.sku != sku
-                    && p.category == original.category
-                    && p.unit == original.unit
-                    && s.available_milli() >= need_milli.max(1)
-                    && !refused.contains(&p.sku)
-            })
-            .min_by_key(|(p, _)| (p.price.get() - original.price.get()).abs())
-            .map(|(p, _)| p)
+        let preferred = prefs.iter().find(|(from, _)| from == sku).map(|(_, to)| to);
+        crate::domain::substitute::best_substitute(
+            self.catalog,
+            sku,
+            need_milli,
+            refused,
+            preferred,
+        )
     }
 }

@@ -14,6 +14,7 @@ pub mod pricing;
 pub mod product;
 pub mod quantity;
 pub mod slot;
+pub mod substitute;
 
 pub use cancel::{CancelDecision, CancelPolicy, CancelReason, CancelRefusal};
 pub use customer::{Customer, StockLevel};

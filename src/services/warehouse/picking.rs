@@ -137,34 +137,14 @@ fn zone_parts(
     parts
 }
 
-/// The best substitute for a short line: same category and unit, substitutable original,
-/// enough free stock, not already in the order; closest price, then most stock.
+/// The best substitute for a short line: the shared rule, excluding what is already in the order.
 pub(crate) fn suggest_substitute<'a>(
     catalog: &'a [(Product, StockLevel)],
     sku: &Sku,
     need_milli: i64,
     in_order: &[Sku],
 ) -> Option<&'a Product> {
-    let (original, _) = catalog.iter().find(|(p, _)| &p.sku == sku)?;
-    if !original.substitutable {
-        return None;
-    }
-    catalog
-        .iter()
-        .filter(|(p, s)| {
-            &p.sku != sku
-                && p.category == original.category
-                && p.unit == original.unit
-                && s.available_milli() >= need_milli.max(1)
-                && !in_order.contains(&p.sku)
-        })
-        .min_by_key(|(p, s)| {
-            (
-                (p.price.get() - original.price.get()).abs(),
-                -s.available_milli(),
-            )
-        })
-        .map(|(p, _)| p)
+    crate::domain::substitute::best_substitute(catalog, sku, need_milli, in_order, None)
 }
 
 impl Services {
