@@ -10,3 +10,4 @@ mod http_api;
 mod orders;
 mod stories;
 mod warehouse;
+mod web_chat;
