@@ -132,6 +132,11 @@ impl Engine {
         };
         let leaving_queue = matches!(event, Event::Button(Payload::BackToBot));
         let text_lang = switch_language(&event);
+        let wants_membership = match &event {
+            Event::Text { understanding, .. } => understanding.intent == dialog::Intent::Membership,
+            Event::Button(Payload::Start(i)) => *i == dialog::Intent::Membership,
+            _ => false,
+        };
 
         // The turn proper: retried from the start if another instance saved first.
         let (mut state, mut version, mut step) = {
@@ -145,7 +150,7 @@ impl Engine {
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let data = self.load(&customer, &state).await?;
+                let data = self.load(&customer, wants_membership).await?;
                 let step = dialog::step(&mut state, event.clone(), &data.context(self));
                 if let Some(v) = s
                     .save_conversation(inbound.channel, &inbound.user, &state, version)
@@ -175,7 +180,7 @@ impl Engine {
             let outcome = self.execute(&inbound, &customer, cmd).await?;
             // Feed the outcome back; on a version conflict reload and apply it to the new state.
             loop {
-                let data = self.load(&customer, &state).await?;
+                let data = self.load(&customer, false).await?;
                 let mut next = state.clone();
                 let more = dialog::step(
                     &mut next,
@@ -290,10 +295,12 @@ impl Engine {
         })
     }
 
+    /// Everything a step may read. Membership standing (which reads every order again) only
+    /// when the turn asks about it.
     async fn load(
         &self,
         customer: &Customer,
-        state: &DialogState,
+        want_membership: bool,
     ) -> Result<TurnData, ServiceError> {
         let s = &self.services;
         let catalog = s.catalog().await?;
@@ -313,7 +320,7 @@ impl Engine {
             let slots = s.free_slots(&z).await?;
             free_slots.insert(z, slots);
         }
-        let membership = if state.flow.is_none() {
+        let membership = if want_membership {
             s.membership(customer).await.ok()
         } else {
             None

@@ -366,11 +366,7 @@ impl Tx {
             .order_by_desc(orders::Column::Id)
             .all(self.c())
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.assemble(r).await?);
-        }
-        Ok(out)
+        self.assemble_many(rows).await
     }
 
     /// Orders in a status whose slot starts in `[from, to)` (picking waves, dispatch).
@@ -387,58 +383,86 @@ impl Tx {
             .order_by_asc(orders::Column::Id)
             .all(self.c())
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.assemble(r).await?);
-        }
-        Ok(out)
+        self.assemble_many(rows).await
     }
 
     async fn assemble(&self, r: orders::Model) -> Result<Order, StoreError> {
-        let lines = order_lines::Entity::find()
-            .filter(order_lines::Column::OrderId.eq(r.id))
+        let mut all = self.assemble_many(vec![r]).await?;
+        all.pop()
+            .ok_or_else(|| corrupt("orders", "order vanished while reading it"))
+    }
+
+    /// Orders with their lines and cancel reasons in three queries, whatever their number.
+    async fn assemble_many(&self, rows: Vec<orders::Model>) -> Result<Vec<Order>, StoreError> {
+        use std::collections::HashMap;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
+        for l in order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.is_in(ids.clone()))
             .filter(order_lines::Column::Removed.eq(false))
             .order_by_asc(order_lines::Column::LineNo)
             .all(self.c())
             .await?
-            .into_iter()
-            .map(line_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let cancel_reason = cancellations::Entity::find()
-            .filter(cancellations::Column::OrderId.eq(r.id))
-            .one(self.c())
+        {
+            let order_id = l.order_id;
+            lines.entry(order_id).or_default().push(line_from_row(l)?);
+        }
+        let mut reasons: HashMap<i64, CancelReason> = HashMap::new();
+        for c in cancellations::Entity::find()
+            .filter(cancellations::Column::OrderId.is_in(ids))
+            .all(self.c())
             .await?
-            .and_then(|c| c.reason.parse().ok());
-        Ok(Order {
-            id: OrderId(r.id),
-            number: OrderNumber::parse(&r.number).map_err(|e| corrupt("orders", e))?,
-            customer_id: CustomerId(r.customer_id),
-            status: r.status.parse().map_err(|e| corrupt("orders", e))?,
-            channel: r.channel.parse().map_err(|e| corrupt("orders", e))?,
-            address: DeliveryAddress {
-                id: r.address_id.map(AddressId),
-                text: r.address_text,
-                location: r.lat.zip(r.lon).map(|(lat, lon)| LatLon { lat, lon }),
-                zone: r.zone,
-            },
-            slot_start: r.slot_start,
-            slot_end: r.slot_end,
-            lines,
-            totals: Totals {
-                goods: Fen::new(r.goods_fen),
-                delivery_fee: Fen::new(r.delivery_fee_fen),
-                total: Fen::new(r.total_fen),
-            },
-            cancel_fee: Fen::new(r.cancel_fee_fen),
-            cancel_reason,
-            auto_substitute: r.auto_substitute,
-            tracking_token: r.tracking_token,
-            created_at: r.created_at,
-            dispatched_at: r.dispatched_at,
-            delivered_at: r.delivered_at,
-        })
+        {
+            if let Ok(r) = c.reason.parse() {
+                reasons.insert(c.order_id, r);
+            }
+        }
+        rows.into_iter()
+            .map(|r| {
+                let l = lines.remove(&r.id).unwrap_or_default();
+                let reason = reasons.remove(&r.id);
+                build_order(r, l, reason)
+            })
+            .collect()
     }
+}
 
+fn build_order(
+    r: orders::Model,
+    lines: Vec<OrderLine>,
+    cancel_reason: Option<CancelReason>,
+) -> Result<Order, StoreError> {
+    Ok(Order {
+        id: OrderId(r.id),
+        number: OrderNumber::parse(&r.number).map_err(|e| corrupt("orders", e))?,
+        customer_id: CustomerId(r.customer_id),
+        status: r.status.parse().map_err(|e| corrupt("orders", e))?,
+        channel: r.channel.parse().map_err(|e| corrupt("orders", e))?,
+        address: DeliveryAddress {
+            id: r.address_id.map(AddressId),
+            text: r.address_text,
+            location: r.lat.zip(r.lon).map(|(lat, lon)| LatLon { lat, lon }),
+            zone: r.zone,
+        },
+        slot_start: r.slot_start,
+        slot_end: r.slot_end,
+        lines,
+        totals: Totals {
+            goods: Fen::new(r.goods_fen),
+            delivery_fee: Fen::new(r.delivery_fee_fen),
+            total: Fen::new(r.total_fen),
+        },
+        cancel_fee: Fen::new(r.cancel_fee_fen),
+        cancel_reason,
+        auto_substitute: r.auto_substitute,
+        tracking_token: r.tracking_token,
+        created_at: r.created_at,
+        dispatched_at: r.dispatched_at,
+        delivered_at: r.delivered_at,
+    })
+}
+
+impl Tx {
     /// Delivered and cancelled orders of a customer since `since` (membership).
     pub async fn ended_order_counts(
         &self,
