@@ -37,7 +37,7 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
             // by weight then refuses with a clear message instead of silently reading 3 jin.
             let quantity = i.qty.and_then(milli).map(|m| Amount {
                 milli: m,
-                unit: Some(i.unit.and_then(|u| unit(u.code())).unwrap_or(Unit::Piece)),
+                unit: Some(i.unit.unwrap_or(Unit::Piece)),
             });
             Some(ItemMention { sku, quantity })
         })

@@ -121,26 +121,7 @@ impl Services {
         let goods: Fen = lines.iter().map(|l| l.quantity.price(l.unit_price)).sum();
         let totals = self.rules.delivery.totals(goods)?;
 
-        tx.ensure_slot(
-            slot.start(),
-            slot.end(),
-            &address.zone,
-            self.rules.slots.capacity_per_zone,
-        )
-        .await?;
-        let (booked, capacity) = tx
-            .slot_usage(slot.start(), &address.zone)
-            .await?
-            .unwrap_or((0, self.rules.slots.capacity_per_zone));
-        self.rules
-            .slots
-            .check_bookable(&slot, now, booked, capacity)?;
-        if !tx.book_slot(slot.start(), &address.zone).await? {
-            return Err(crate::domain::SlotError::Full {
-                slot: slot.to_string(),
-            }
-            .into());
-        }
+        self.book(&tx, &slot, &address.zone, now).await?;
         for l in &lines {
             self.reserve(&tx, &products[&l.sku], l.quantity, now)
                 .await?;
@@ -216,14 +197,7 @@ impl Services {
     ) -> Result<Order, ServiceError> {
         let now = self.now();
         let tx = self.store.begin_write().await?;
-        let row = owned_row(&tx, customer, number).await?;
-        let status: OrderStatus = row.status.parse()?;
-        if !status.lines_editable() {
-            return Err(ServiceError::TooLateToChange {
-                number: OrderNumber::parse(&row.number)?,
-                status,
-            });
-        }
+        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::lines_editable).await?;
         let id = crate::domain::OrderId(row.id);
         let current = tx
             .order(id)
@@ -332,14 +306,7 @@ impl Services {
         let now = self.now();
         let slot = self.rules.slots.slot_starting_at(slot_start)?;
         let tx = self.store.begin_write().await?;
-        let row = owned_row(&tx, customer, number).await?;
-        let status: OrderStatus = row.status.parse()?;
-        if !status.reschedulable() {
-            return Err(ServiceError::TooLateToChange {
-                number: OrderNumber::parse(&row.number)?,
-                status,
-            });
-        }
+        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::reschedulable).await?;
         if slot.start() == row.slot_start {
             return tx
                 .order(crate::domain::OrderId(row.id))
@@ -378,14 +345,7 @@ impl Services {
     ) -> Result<Order, ServiceError> {
         let now = self.now();
         let tx = self.store.begin_write().await?;
-        let row = owned_row(&tx, customer, number).await?;
-        let status: OrderStatus = row.status.parse()?;
-        if !status.reschedulable() {
-            return Err(ServiceError::TooLateToChange {
-                number: OrderNumber::parse(&row.number)?,
-                status,
-            });
-        }
+        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::reschedulable).await?;
         let new = tx.address_of(customer.id, address).await?.ok_or_else(|| {
             ServiceError::UnknownAddress(format!("address {address} is not one of yours"))
         })?;
@@ -717,6 +677,25 @@ async fn owned_row(tx: &Tx, customer: &Customer, number: &str) -> Result<OrderRo
         Some(row) if row.customer_id == customer.id.0 => Ok(row),
         _ => Err(unknown()),
     }
+}
+
+/// The customer's order row and status if the status still allows the change (`allowed`);
+/// otherwise the reason it is too late.
+async fn changeable_row(
+    tx: &Tx,
+    customer: &Customer,
+    number: &str,
+    allowed: fn(OrderStatus) -> bool,
+) -> Result<(OrderRow, OrderStatus), ServiceError> {
+    let row = owned_row(tx, customer, number).await?;
+    let status: OrderStatus = row.status.parse()?;
+    if !allowed(status) {
+        return Err(ServiceError::TooLateToChange {
+            number: OrderNumber::parse(&row.number)?,
+            status,
+        });
+    }
+    Ok((row, status))
 }
 
 /// Merges repeated skus into one line ("再来一斤西红柿" adds to the tomatoes) in the first

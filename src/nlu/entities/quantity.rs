@@ -2,50 +2,10 @@
 //! the unit codes of DESIGN.md. 两 is the number two before a unit (两斤) and the liang unit after
 //! a number (二两, 一斤二两).
 
-use serde::Serialize;
-
 use crate::nlu::numerals::{en_word, parse_number};
 
-/// Unit codes shared with the domain and the HTTP API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    /// 斤, 500 g.
-    Jin,
-    /// 两, 50 g.
-    Liang,
-    /// Kilogram.
-    Kg,
-    /// Gram.
-    G,
-    /// Pound.
-    Lb,
-    /// Countable pieces: 个 根 颗 只 条.
-    Piece,
-    /// 把 捆: a bunch.
-    Bunch,
-    /// 盒 箱: a box.
-    Box,
-    /// 袋 包: a bag.
-    Bag,
-}
-
-impl Unit {
-    /// The unit code (`jin`, `liang`, ...).
-    pub fn code(self) -> &'static str {
-        match self {
-            Unit::Jin => "jin",
-            Unit::Liang => "liang",
-            Unit::Kg => "kg",
-            Unit::G => "g",
-            Unit::Lb => "lb",
-            Unit::Piece => "piece",
-            Unit::Bunch => "bunch",
-            Unit::Box => "box",
-            Unit::Bag => "bag",
-        }
-    }
-}
+/// The unit codes of DESIGN.md: the domain's own type (the NLU is pure and may use it).
+pub use crate::domain::Unit;
 
 /// A quantity found in a message (char offsets into the original text).
 #[derive(Debug, Clone, PartialEq)]
