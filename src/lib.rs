@@ -4,6 +4,7 @@
 //! `domain`, `nlu` and `fulfillment` are pure: no I/O, no clocks, no randomness of their own.
 
 pub mod app;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod conversation;

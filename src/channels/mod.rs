@@ -1,0 +1,7 @@
+//! Channel adapters: each turns its platform's messages into [`crate::conversation::Inbound`]
+//! and sends replies back through a [`Sender`]; no flow logic lives here. The outbox
+//! dispatcher pushes events to customers through the same senders.
+
+pub mod outbound;
+
+pub use outbound::{SendError, Sender, Senders};
