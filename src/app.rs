@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::channels::Senders;
 use crate::config::Settings;
 use crate::conversation::{Engine, Understand};
 use crate::services::{Clock, Services, SystemClock};
@@ -15,6 +16,7 @@ pub struct Application {
     router: axum::Router,
     services: Services,
     engine: Engine,
+    senders: Senders,
 }
 
 impl Application {
@@ -61,16 +63,20 @@ impl Application {
             public_url = public_url.replace(&settings.bind, &addr.to_string());
         }
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
+        // Channel adapters register their senders here as they are configured.
+        let senders = Senders::new();
         let router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
+            senders: senders.clone(),
         });
         Ok(Self {
             listener,
             router,
             services,
             engine,
+            senders,
         })
     }
 
@@ -84,6 +90,11 @@ impl Application {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The outbound side of every configured channel.
+    pub fn senders(&self) -> &Senders {
+        &self.senders
     }
 
     /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.

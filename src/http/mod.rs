@@ -23,6 +23,7 @@ pub struct AppState {
     pub services: Services,
     pub engine: crate::conversation::Engine,
     pub admin_token: Secret,
+    pub senders: crate::channels::Senders,
 }
 
 /// The whole HTTP surface; `main` serves it and tests call it on port 0.
