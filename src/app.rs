@@ -41,6 +41,18 @@ impl Application {
         clock: Arc<dyn Clock>,
         nlu: Arc<dyn Understand>,
     ) -> anyhow::Result<Self> {
+        Self::build_with_senders(settings, demo, clock, nlu, Senders::new()).await
+    }
+
+    /// As [`Application::build_with`], with senders that replace those of the configured
+    /// channels (tests record what would have gone out on Telegram or WeChat).
+    pub async fn build_with_senders(
+        settings: Settings,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+        nlu: Arc<dyn Understand>,
+        overrides: Senders,
+    ) -> anyhow::Result<Self> {
         let url = settings.database_url()?;
         let store = Store::connect(&url)
             .await
@@ -64,7 +76,8 @@ impl Application {
         }
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         // Channel adapters register their senders here as they are configured.
-        let senders = Senders::new();
+        let mut senders = Senders::new();
+        senders.extend(overrides);
         let router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),

@@ -53,6 +53,11 @@ impl Senders {
         self.by_channel.insert(sender.channel(), sender);
     }
 
+    /// Takes every sender of `other`, replacing those of the same channels.
+    pub fn extend(&mut self, other: Senders) {
+        self.by_channel.extend(other.by_channel);
+    }
+
     pub fn get(&self, channel: Channel) -> Option<&Arc<dyn Sender>> {
         self.by_channel.get(&channel)
     }
