@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::channels::Senders;
+use crate::channels::dispatcher::{Dispatcher, DispatcherConfig};
 use crate::config::Settings;
 use crate::conversation::{Engine, Understand};
 use crate::services::{Clock, Services, SystemClock};
@@ -17,6 +18,7 @@ pub struct Application {
     services: Services,
     engine: Engine,
     senders: Senders,
+    dispatcher: Option<Dispatcher>,
 }
 
 impl Application {
@@ -84,12 +86,21 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             senders: senders.clone(),
         });
+        let dispatcher = settings.dispatch_outbox.then(|| {
+            Dispatcher::new(
+                services.clone(),
+                senders.clone(),
+                &public_url,
+                DispatcherConfig::default(),
+            )
+        });
         Ok(Self {
             listener,
             router,
             services,
             engine,
             senders,
+            dispatcher,
         })
     }
 
@@ -113,9 +124,20 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router)
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let mut background = tokio::task::JoinSet::new();
+        if let Some(d) = self.dispatcher {
+            background.spawn(d.run(stopped(stop_rx.clone())));
+        }
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            .await;
+        let _ = stop_tx.send(true);
+        while background.join_next().await.is_some() {}
+        served?;
         Ok(())
     }
 }

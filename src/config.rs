@@ -75,6 +75,9 @@ pub struct Settings {
     pub admin_token: Secret,
     /// Pricing, slots, cancel policy and membership rules of the business.
     pub business: BusinessRules,
+    /// Whether this instance delivers outbox events to customers (`FRESHBOT_DISPATCH_OUTBOX`,
+    /// default on). Several instances may all dispatch: they share the work.
+    pub dispatch_outbox: bool,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             public_url: None,
             admin_token: Secret::default(),
             business: BusinessRules::default(),
+            dispatch_outbox: true,
         }
     }
 }
@@ -123,6 +127,9 @@ impl Settings {
         }
         if let Some(v) = get("FRESHBOT_ADMIN_TOKEN") {
             settings.admin_token = Secret::new(v);
+        }
+        if let Some(v) = get("FRESHBOT_DISPATCH_OUTBOX") {
+            settings.dispatch_outbox = parse_flag("FRESHBOT_DISPATCH_OUTBOX", &v)?;
         }
         settings.validate()?;
         Ok(settings)
@@ -173,6 +180,19 @@ impl Settings {
         })?;
         let file = self.data_dir.join("freshbot.sqlite");
         Ok(format!("sqlite://{}?mode=rwc", file.display()))
+    }
+}
+
+/// `true/false`, `1/0`, `on/off`, `yes/no`.
+fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name,
+            value: value.to_owned(),
+            reason: "expected true or false".to_owned(),
+        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and sends replies back through a [`Sender`]; no flow logic lives here. The outbox
 //! dispatcher pushes events to customers through the same senders.
 
+pub mod dispatcher;
 pub mod outbound;
 
 pub use outbound::{SendError, Sender, Senders};

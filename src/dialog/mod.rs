@@ -5,6 +5,7 @@
 
 mod context;
 mod flows;
+pub mod notices;
 mod payload;
 mod router;
 mod state;

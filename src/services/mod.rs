@@ -10,6 +10,7 @@ mod customers;
 mod error;
 mod membership;
 mod orders;
+mod outbox;
 mod warehouse;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub use conversations::MAX_CONVERSATION_RETRIES;
 pub use error::ServiceError;
 pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
+pub use outbox::{Audience, ClaimedEvent, Delivery};
 pub use warehouse::{
     DEMO_WAREHOUSE_TOML, LowStockAlert, PartialTerms, PickInstruction, PickingDay, PickingWave,
     PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig, WarehouseConfig,

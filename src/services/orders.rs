@@ -512,7 +512,7 @@ impl Services {
             &order_event(
                 "order_cancelled",
                 &row,
-                json!({ "fee_fen": fee.get(), "reason": reason.code() }),
+                json!({ "fee_fen": fee.get(), "reason": reason.code(), "by": actor.code() }),
             ),
             now,
         )

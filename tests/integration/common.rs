@@ -54,6 +54,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub services: Services,
+    /// The senders the app pushes and relays through (with the test's doubles).
+    pub senders: freshbot::channels::Senders,
     pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
@@ -68,6 +70,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_senders(backend, tweak, freshbot::channels::Senders::new()).await
+}
+
+/// As [`spawn_app_with`], with channel senders replaced (recording doubles).
+pub async fn spawn_app_with_senders(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Settings),
+    senders: freshbot::channels::Senders,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings {
         data_dir: dir.path().join("data"),
@@ -80,20 +91,23 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     }
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::new(morning()));
-    let app = freshbot::app::Application::build_with(
+    let app = freshbot::app::Application::build_with_senders(
         settings,
         true,
         clock.clone(),
         crate::stories::NLU.clone(),
+        senders,
     )
     .await
     .unwrap();
     let addr = app.local_addr().unwrap();
     let services = app.services().clone();
+    let senders = app.senders().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
         services,
+        senders,
         clock,
         _dir: dir,
     }

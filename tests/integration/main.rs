@@ -7,6 +7,7 @@
 mod common;
 mod conversations;
 mod http_api;
+mod notify;
 mod orders;
 mod stories;
 mod warehouse;

@@ -16,6 +16,7 @@ pub mod order_number_seq;
 pub mod order_status_history;
 pub mod orders;
 pub mod outbox;
+pub mod outbox_deliveries;
 pub mod pick_events;
 pub mod pick_tasks;
 pub mod pick_waves;

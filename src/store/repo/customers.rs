@@ -149,3 +149,44 @@ impl Tx {
             .collect())
     }
 }
+
+impl Tx {
+    /// Every channel a customer has talked to freshbot through, with the channel's user id.
+    pub async fn identities_of(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(channel_identities::Entity::find()
+            .filter(channel_identities::Column::CustomerId.eq(customer.0))
+            .order_by_asc(channel_identities::Column::Id)
+            .all(self.c())
+            .await?
+            .into_iter()
+            .map(|i| (i.channel, i.external_id))
+            .collect())
+    }
+}
+
+impl Tx {
+    /// Gives an existing customer one more channel identity (the same person on another
+    /// channel). Returns `false` if that identity already belongs to someone.
+    pub async fn link_identity(
+        &self,
+        customer: CustomerId,
+        channel: Channel,
+        external_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let r = channel_identities::Entity::insert(channel_identities::ActiveModel {
+            customer_id: Set(customer.0),
+            channel: Set(channel.code().to_owned()),
+            external_id: Set(external_id.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(self.c())
+        .await?;
+        Ok(matches!(r, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    }
+}

@@ -13,7 +13,7 @@ mod warehouse;
 
 pub use conversations::VersionConflict;
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
-pub use outbox::OutboxEvent;
+pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
 
 use crate::store::StoreError;

@@ -1,0 +1,276 @@
+//! The outbox dispatcher: takes due outbox events, turns each into the customer's messages
+//! (`dialog::notices`) and sends them on every channel the customer uses.
+//!
+//! Guarantees, and how:
+//! - Nothing is lost: events are written in the transaction of the change they report; an
+//!   event is leased, not removed, while it is sent, so a dispatcher killed mid-send leaves it
+//!   to be taken again when the lease runs out.
+//! - Never twice per recipient: each recipient's outcome is recorded the moment it is known,
+//!   and a retry skips recipients already served. The one gap is a crash (or a send timeout)
+//!   between the channel accepting a message and that record: then the message may go again
+//!   (at least once, as the outbox promises).
+//! - A failing channel does not hold up others: customers' events are sent concurrently, each
+//!   send has a timeout, and a temporary failure reschedules only that event, with backoff.
+//! - Order per customer: a customer's events in a batch go one after the other; when one must
+//!   wait for a retry, the ones after it wait with it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::{SendError, Senders};
+use crate::dialog::notices::notice;
+use crate::services::{ClaimedEvent, ServiceError, Services};
+
+/// Tuning of the dispatcher.
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// Events taken per round.
+    pub batch: u64,
+    /// How long a taken event is reserved for this dispatcher.
+    pub lease: Duration,
+    /// Pause between rounds when nothing was due.
+    pub idle_poll: std::time::Duration,
+    /// Longest wait for one channel to accept one message.
+    pub send_timeout: std::time::Duration,
+    /// Attempts before an event is given up (kept as `failed` for operators).
+    pub max_attempts: i32,
+    /// First retry delay; doubles with each attempt up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        Self {
+            batch: 32,
+            lease: Duration::seconds(60),
+            idle_poll: std::time::Duration::from_millis(500),
+            send_timeout: std::time::Duration::from_secs(15),
+            max_attempts: 10,
+            first_backoff: Duration::seconds(5),
+            max_backoff: Duration::minutes(15),
+        }
+    }
+}
+
+impl DispatcherConfig {
+    /// Delay before attempt `attempts + 1`.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
+        let delay = self.first_backoff * 2i32.saturating_pow(doublings);
+        delay.min(self.max_backoff)
+    }
+}
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    services: Services,
+    senders: Senders,
+    public_url: Arc<str>,
+    config: Arc<DispatcherConfig>,
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub taken: usize,
+    pub finished: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+enum Settled {
+    Finished,
+    Retried,
+    Failed,
+}
+
+impl Dispatcher {
+    pub fn new(
+        services: Services,
+        senders: Senders,
+        public_url: &str,
+        config: DispatcherConfig,
+    ) -> Self {
+        Self {
+            services,
+            senders,
+            public_url: Arc::from(public_url),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Runs rounds until `stop` resolves; errors are logged and the loop goes on.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let pause = match self.run_once().await {
+                Ok(r) if r.taken > 0 => std::time::Duration::ZERO,
+                Ok(_) => self.config.idle_poll,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox round failed");
+                    self.config.idle_poll * 4
+                }
+            };
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+        tracing::info!("outbox dispatcher stopped");
+    }
+
+    /// Takes one batch of due events and settles each.
+    pub async fn run_once(&self) -> Result<Round, ServiceError> {
+        let events = self
+            .services
+            .claim_outbox(self.config.batch, self.config.lease)
+            .await?;
+        let mut round = Round {
+            taken: events.len(),
+            ..Round::default()
+        };
+        // Customers in parallel, each customer's events in order.
+        let mut by_customer: BTreeMap<Option<i64>, Vec<ClaimedEvent>> = BTreeMap::new();
+        for e in events {
+            by_customer
+                .entry(e.customer.map(|c| c.0))
+                .or_default()
+                .push(e);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (_, events) in by_customer {
+            let me = self.clone();
+            tasks.spawn(async move { me.settle_in_order(events).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(outcomes)) => {
+                    for o in outcomes {
+                        match o {
+                            Settled::Finished => round.finished += 1,
+                            Settled::Retried => round.retried += 1,
+                            Settled::Failed => round.failed += 1,
+                        }
+                    }
+                }
+                // The lease runs out and the events are taken again.
+                Ok(Err(e)) => tracing::error!(error = %e, "outbox events left for a later round"),
+                Err(e) => tracing::error!(error = %e, "outbox task panicked"),
+            }
+        }
+        Ok(round)
+    }
+
+    async fn settle_in_order(
+        &self,
+        events: Vec<ClaimedEvent>,
+    ) -> Result<Vec<Settled>, ServiceError> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut held_back: Option<chrono::DateTime<chrono::Utc>> = None;
+        for e in events {
+            if let Some(at) = held_back {
+                // An earlier event of this customer waits for a retry: keep the order.
+                self.services
+                    .retry_outbox(e.id, e.attempts, at, "waiting for an earlier message")
+                    .await?;
+                out.push(Settled::Retried);
+                continue;
+            }
+            let settled = self.settle(&e).await?;
+            if matches!(settled, Settled::Retried) {
+                held_back = Some(self.services.now() + self.config.backoff(e.attempts + 1));
+            }
+            out.push(settled);
+        }
+        Ok(out)
+    }
+
+    async fn settle(&self, e: &ClaimedEvent) -> Result<Settled, ServiceError> {
+        let s = &self.services;
+        let (audience, delivered) = s.outbox_audience(e).await?;
+        let Some(audience) = audience else {
+            // Operator events (stock_low, handoff_requested) have no customer to tell.
+            s.finish_outbox(e.id).await?;
+            return Ok(Settled::Finished);
+        };
+        let replies = notice(
+            &e.kind,
+            &e.payload,
+            audience.order.as_ref(),
+            audience.lang,
+            &self.public_url,
+        );
+        if replies.is_empty() {
+            s.finish_outbox(e.id).await?;
+            return Ok(Settled::Finished);
+        }
+        let mut temporary: Vec<String> = vec![];
+        for (channel, user) in &audience.recipients {
+            if delivered
+                .iter()
+                .any(|d| d.channel == channel.code() && &d.external_user == user)
+            {
+                continue;
+            }
+            let sent = tokio::time::timeout(
+                self.config.send_timeout,
+                self.senders.send(*channel, user, &replies),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Retry(
+                    "the channel did not answer in time".into(),
+                ))
+            });
+            match sent {
+                Ok(()) => s.record_outbox_delivery(e.id, *channel, user, None).await?,
+                Err(SendError::Undeliverable(why)) => {
+                    tracing::info!(event = e.id, %channel, %why, "push undeliverable");
+                    s.record_outbox_delivery(e.id, *channel, user, Some(&why))
+                        .await?
+                }
+                Err(SendError::Retry(why)) => {
+                    tracing::warn!(event = e.id, %channel, %why, "push failed, will retry");
+                    temporary.push(format!("{channel}: {why}"));
+                }
+            }
+        }
+        if temporary.is_empty() {
+            s.finish_outbox(e.id).await?;
+            return Ok(Settled::Finished);
+        }
+        let attempts = e.attempts + 1;
+        let error = temporary.join("; ");
+        if attempts >= self.config.max_attempts {
+            tracing::error!(event = e.id, attempts, %error, "push given up");
+            s.fail_outbox(e.id, attempts, &error).await?;
+            return Ok(Settled::Failed);
+        }
+        s.retry_outbox(
+            e.id,
+            attempts,
+            s.now() + self.config.backoff(attempts),
+            &error,
+        )
+        .await?;
+        Ok(Settled::Retried)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let c = DispatcherConfig::default();
+        assert_eq!(c.backoff(1), Duration::seconds(5));
+        assert_eq!(c.backoff(2), Duration::seconds(10));
+        assert_eq!(c.backoff(4), Duration::seconds(40));
+        assert_eq!(c.backoff(30), Duration::minutes(15));
+        assert_eq!(c.backoff(0), Duration::seconds(5));
+    }
+}

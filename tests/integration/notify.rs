@@ -1,0 +1,382 @@
+//! The outbox dispatcher: status changes reach customers on their channels, at least once and
+//! never twice per recipient, surviving a dispatcher that dies and a channel that fails.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use freshbot::channels::dispatcher::{Dispatcher, DispatcherConfig};
+use freshbot::channels::{SendError, Sender, Senders};
+use freshbot::dialog::Reply;
+use freshbot::domain::{Channel, Customer, Lang, LatLon, OrderStatus, Unit};
+use freshbot::services::Actor;
+
+use crate::common::{Backend, TestApp, line, order, spawn_app_with_senders};
+use crate::on_both_backends;
+
+/// A channel that records what it sends and fails on request.
+#[derive(Default)]
+struct Recorder {
+    channel: Option<Channel>,
+    sent: Mutex<Vec<(String, Vec<Reply>)>>,
+    /// user -> temporary failures still to produce
+    failures: Mutex<HashMap<String, usize>>,
+    /// users who blocked the bot
+    blocked: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    fn new(channel: Channel) -> Arc<Self> {
+        Arc::new(Self {
+            channel: Some(channel),
+            ..Self::default()
+        })
+    }
+
+    fn texts_to(&self, user: &str) -> Vec<String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(u, _)| u == user)
+            .flat_map(|(_, r)| r.iter().map(|r| r.text.clone()))
+            .collect()
+    }
+
+    fn fail_next(&self, user: &str, times: usize) {
+        self.failures.lock().unwrap().insert(user.to_owned(), times);
+    }
+}
+
+#[async_trait::async_trait]
+impl Sender for Recorder {
+    fn channel(&self) -> Channel {
+        self.channel.unwrap_or(Channel::Telegram)
+    }
+
+    async fn send(&self, user: &str, replies: &[Reply]) -> Result<(), SendError> {
+        if self.blocked.lock().unwrap().iter().any(|b| b == user) {
+            return Err(SendError::Undeliverable("the user blocked the bot".into()));
+        }
+        if let Some(n) = self.failures.lock().unwrap().get_mut(user)
+            && *n > 0
+        {
+            *n -= 1;
+            return Err(SendError::Retry("HTTP 502 from the channel".into()));
+        }
+        self.sent
+            .lock()
+            .unwrap()
+            .push((user.to_owned(), replies.to_vec()));
+        Ok(())
+    }
+}
+
+struct Setup {
+    app: TestApp,
+    telegram: Arc<Recorder>,
+    web: Arc<Recorder>,
+    dispatcher: Dispatcher,
+}
+
+/// An app whose Telegram and web channels record, with the background dispatcher off so each
+/// test runs rounds itself.
+async fn setup(backend: Backend) -> Setup {
+    let telegram = Recorder::new(Channel::Telegram);
+    let web = Recorder::new(Channel::Web);
+    let senders = Senders::new().with(telegram.clone()).with(web.clone());
+    let app = spawn_app_with_senders(backend, |s| s.dispatch_outbox = false, senders).await;
+    let dispatcher = Dispatcher::new(
+        app.services.clone(),
+        app.senders.clone(),
+        &app.url(""),
+        DispatcherConfig::default(),
+    );
+    Setup {
+        app,
+        telegram,
+        web,
+        dispatcher,
+    }
+}
+
+/// A Telegram customer with an order of two jin of tomatoes for the first free slot.
+async fn telegram_order(app: &TestApp, chat_id: &str, lang: Lang) -> (Customer, String) {
+    let c = app
+        .services
+        .identify(Channel::Telegram, chat_id, lang)
+        .await
+        .unwrap();
+    let a = app
+        .services
+        .add_address(
+            &c,
+            "上海市黄浦区南京东路300号",
+            Some(LatLon::new(31.2352, 121.4800).unwrap()),
+        )
+        .await
+        .unwrap();
+    let slot = app.slot_starts("huangpu").await[0];
+    let mut req = order(
+        vec![line("VEG-TOMATO", "5", Unit::Jin)],
+        slot,
+        a.id.unwrap(),
+    );
+    req.channel = Channel::Telegram;
+    let o = app.services.place_order(&c, req).await.unwrap();
+    (c, o.number.to_string())
+}
+
+async fn advance(app: &TestApp, number: &str, to: OrderStatus) {
+    app.services
+        .advance_status(Actor::Operator, number, to)
+        .await
+        .unwrap();
+}
+
+async fn status_changes_reach_the_customer_once_in_their_language(backend: Backend) {
+    let s = setup(backend).await;
+    let (_, zh_order) = telegram_order(&s.app, "1001", Lang::Zh).await;
+    let (_, en_order) = telegram_order(&s.app, "1002", Lang::En).await;
+    // Placing was answered in the chat; no push repeats it.
+    s.dispatcher.run_once().await.unwrap();
+    assert!(s.telegram.sent.lock().unwrap().is_empty());
+
+    for n in [&zh_order, &en_order] {
+        advance(&s.app, n, OrderStatus::Confirmed).await;
+        advance(&s.app, n, OrderStatus::Picking).await;
+    }
+    let round = s.dispatcher.run_once().await.unwrap();
+    assert_eq!(round.taken, 4);
+    assert_eq!(round.finished, 4);
+    let zh = s.telegram.texts_to("1001");
+    assert_eq!(zh.len(), 1, "confirmed is silent, picking speaks: {zh:?}");
+    assert!(
+        zh[0].contains("开始分拣") && zh[0].contains(&zh_order),
+        "{zh:?}"
+    );
+    let en = s.telegram.texts_to("1002");
+    assert_eq!(en.len(), 1);
+    assert!(en[0].contains("started picking"), "{en:?}");
+
+    advance(&s.app, &zh_order, OrderStatus::Packed).await;
+    advance(&s.app, &zh_order, OrderStatus::OutForDelivery).await;
+    advance(&s.app, &zh_order, OrderStatus::Delivered).await;
+    s.dispatcher.run_once().await.unwrap();
+    let zh = s.telegram.texts_to("1001");
+    assert_eq!(zh.len(), 3, "{zh:?}");
+    assert!(
+        zh[1].contains("已出发") && zh[1].contains("/track/"),
+        "{zh:?}"
+    );
+    assert!(zh[2].contains("已送达"), "{zh:?}");
+
+    // Nothing is sent again by later rounds.
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.telegram.texts_to("1001").len(), 3);
+    let statuses = s
+        .app
+        .services
+        .outbox_statuses("order_status_changed")
+        .await
+        .unwrap();
+    assert!(statuses.iter().all(|(_, st)| st == "done"), "{statuses:?}");
+}
+on_both_backends!(status_changes_reach_the_customer_once_in_their_language);
+
+async fn a_dispatcher_killed_mid_send_loses_nothing(backend: Backend) {
+    let s = setup(backend).await;
+    let (_, number) = telegram_order(&s.app, "2001", Lang::Zh).await;
+    advance(&s.app, &number, OrderStatus::Confirmed).await;
+    advance(&s.app, &number, OrderStatus::Picking).await;
+    // A dispatcher takes the events and dies before sending anything.
+    let taken = s
+        .app
+        .services
+        .claim_outbox(32, Duration::seconds(60))
+        .await
+        .unwrap();
+    assert!(!taken.is_empty());
+    // While its lease runs, others leave them alone...
+    assert_eq!(s.dispatcher.run_once().await.unwrap().taken, 0);
+    assert!(s.telegram.texts_to("2001").is_empty());
+    // ...and when it runs out, the message goes, once.
+    s.app.clock.advance(Duration::seconds(61));
+    s.dispatcher.run_once().await.unwrap();
+    s.dispatcher.run_once().await.unwrap();
+    let texts = s.telegram.texts_to("2001");
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("开始分拣"));
+}
+on_both_backends!(a_dispatcher_killed_mid_send_loses_nothing);
+
+async fn a_failing_channel_is_retried_and_others_still_flow(backend: Backend) {
+    let s = setup(backend).await;
+    let (_, a) = telegram_order(&s.app, "3001", Lang::Zh).await;
+    let (_, b) = telegram_order(&s.app, "3002", Lang::Zh).await;
+    s.telegram.fail_next("3001", 2);
+    for n in [&a, &b] {
+        advance(&s.app, n, OrderStatus::Confirmed).await;
+        advance(&s.app, n, OrderStatus::Picking).await;
+    }
+    let round = s.dispatcher.run_once().await.unwrap();
+    assert_eq!(
+        s.telegram.texts_to("3002").len(),
+        1,
+        "B is not held up by A"
+    );
+    assert!(s.telegram.texts_to("3001").is_empty());
+    assert!(round.retried >= 1, "{round:?}");
+
+    // Not before the backoff...
+    s.dispatcher.run_once().await.unwrap();
+    assert!(s.telegram.texts_to("3001").is_empty());
+    // ...then again (fails once more), and again (goes through).
+    s.app.clock.advance(Duration::seconds(6));
+    s.dispatcher.run_once().await.unwrap();
+    assert!(s.telegram.texts_to("3001").is_empty());
+    s.app.clock.advance(Duration::seconds(11));
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.telegram.texts_to("3001").len(), 1);
+    s.app.clock.advance(Duration::minutes(30));
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.telegram.texts_to("3001").len(), 1);
+    assert_eq!(s.telegram.texts_to("3002").len(), 1);
+}
+on_both_backends!(a_failing_channel_is_retried_and_others_still_flow);
+
+async fn a_retry_resends_only_to_the_channel_that_failed(backend: Backend) {
+    let s = setup(backend).await;
+    let (c, number) = telegram_order(&s.app, "4001", Lang::Zh).await;
+    // The same customer also chats on the web.
+    let web_user = "web-4001";
+    {
+        let tx = s.app.services.store().begin_write().await.unwrap();
+        tx.link_identity(c.id, Channel::Web, web_user, s.app.services.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    s.telegram.fail_next("4001", 1);
+    advance(&s.app, &number, OrderStatus::Confirmed).await;
+    advance(&s.app, &number, OrderStatus::Picking).await;
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.web.texts_to(web_user).len(), 1);
+    s.app.clock.advance(Duration::seconds(6));
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.telegram.texts_to("4001").len(), 1);
+    assert_eq!(s.web.texts_to(web_user).len(), 1, "the web got it once");
+}
+on_both_backends!(a_retry_resends_only_to_the_channel_that_failed);
+
+async fn undeliverable_is_recorded_not_retried_and_operator_events_need_no_customer(
+    backend: Backend,
+) {
+    let s = setup(backend).await;
+    let (_, number) = telegram_order(&s.app, "5001", Lang::Zh).await;
+    s.telegram.blocked.lock().unwrap().push("5001".into());
+    advance(&s.app, &number, OrderStatus::Confirmed).await;
+    advance(&s.app, &number, OrderStatus::Picking).await;
+    s.dispatcher.run_once().await.unwrap();
+    let statuses = s
+        .app
+        .services
+        .outbox_statuses("order_status_changed")
+        .await
+        .unwrap();
+    assert!(statuses.iter().all(|(_, st)| st == "done"), "{statuses:?}");
+    // An operator cancel with a fee is told; the customer's own cancel was told in the chat.
+    let (_, other) = telegram_order(&s.app, "5002", Lang::Zh).await;
+    s.app
+        .services
+        .cancel_as(
+            Actor::Operator,
+            &other,
+            freshbot::domain::CancelReason::OutOfStock,
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    s.dispatcher.run_once().await.unwrap();
+    let texts = s.telegram.texts_to("5002");
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("已取消") && texts[0].contains("不收取任何费用"),
+        "{texts:?}"
+    );
+}
+on_both_backends!(undeliverable_is_recorded_not_retried_and_operator_events_need_no_customer);
+
+async fn two_dispatchers_share_the_work_without_double_sends(backend: Backend) {
+    let s = setup(backend).await;
+    let mut numbers = vec![];
+    for i in 0..6 {
+        let (_, n) = telegram_order(&s.app, &format!("60{i:02}"), Lang::Zh).await;
+        advance(&s.app, &n, OrderStatus::Confirmed).await;
+        advance(&s.app, &n, OrderStatus::Picking).await;
+        numbers.push(n);
+    }
+    // Small batches, so both dispatchers get some of the 18 events (6 placed, 12 changes).
+    let small = || {
+        Dispatcher::new(
+            s.app.services.clone(),
+            s.app.senders.clone(),
+            &s.app.url(""),
+            DispatcherConfig {
+                batch: 4,
+                ..DispatcherConfig::default()
+            },
+        )
+    };
+    let (one, two) = (small(), small());
+    let mut taken = 0;
+    loop {
+        let (a, b) = tokio::join!(one.run_once(), two.run_once());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        if a.taken + b.taken == 0 {
+            break;
+        }
+        taken += a.taken + b.taken;
+    }
+    assert_eq!(taken, 18, "every event taken exactly once");
+    for i in 0..6 {
+        assert_eq!(s.telegram.texts_to(&format!("60{i:02}")).len(), 1);
+    }
+    assert_eq!(numbers.len(), 6);
+}
+on_both_backends!(two_dispatchers_share_the_work_without_double_sends);
+
+/// The real thing: `serve` runs the dispatcher; an operator's status change over HTTP reaches
+/// the customer's Telegram chat without anyone calling the dispatcher.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_pushes_status_changes_on_its_own() {
+    let telegram = Recorder::new(Channel::Telegram);
+    let app = spawn_app_with_senders(
+        Backend::Sqlite,
+        |_| {},
+        Senders::new().with(telegram.clone()),
+    )
+    .await;
+    let (_, number) = telegram_order(&app, "7001", Lang::En).await;
+    let client = reqwest::Client::new();
+    for status in ["confirmed", "picking"] {
+        let r = client
+            .post(app.url(&format!("/api/admin/orders/{number}/status")))
+            .bearer_auth(crate::common::ADMIN_TOKEN)
+            .json(&serde_json::json!({ "status": status }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    for _ in 0..100 {
+        if !telegram.texts_to("7001").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let texts = telegram.texts_to("7001");
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains(&number));
+}
