@@ -17,6 +17,8 @@ pub struct Application {
     services: Services,
     engine: Engine,
     senders: Senders,
+    /// Set when a bot token is configured.
+    telegram: Option<Arc<crate::channels::telegram::Telegram>>,
 }
 
 impl Application {
@@ -77,19 +79,49 @@ impl Application {
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         // Channel adapters register their senders here as they are configured.
         let mut senders = Senders::new();
+        let telegram_bot =
+            crate::channels::telegram::bot(&settings.telegram).context("setting up Telegram")?;
+        if let Some(bot) = &telegram_bot {
+            senders.insert(Arc::new(crate::channels::telegram::TelegramSender::new(
+                bot.clone(),
+            )));
+        }
         senders.extend(overrides);
-        let router = crate::http::router(crate::http::AppState {
+        let mut router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
             senders: senders.clone(),
         });
+        let telegram = match telegram_bot {
+            Some(bot) => {
+                let replies = match senders.get(crate::domain::Channel::Telegram) {
+                    Some(s) => s.clone(),
+                    None => Arc::new(crate::channels::telegram::TelegramSender::new(bot.clone())),
+                };
+                let tg = Arc::new(
+                    crate::channels::telegram::Telegram::new(
+                        bot,
+                        &settings.telegram,
+                        engine.clone(),
+                        replies,
+                    )
+                    .context("setting up Telegram")?,
+                );
+                if tg.is_webhook() {
+                    router = router.merge(tg.webhook_router());
+                }
+                Some(tg)
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             router,
             services,
             engine,
             senders,
+            telegram,
         })
     }
 
@@ -113,9 +145,18 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router)
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        // Telegram trouble (no network, a refused token) is logged by the channel and never
+        // stops the web channel.
+        let telegram = self.telegram.map(|tg| tokio::spawn(tg.run(stopping)));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            .await;
+        let _ = stop.send(true);
+        if let Some(t) = telegram {
+            let _ = t.await;
+        }
+        served?;
         Ok(())
     }
 }
