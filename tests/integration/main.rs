@@ -9,5 +9,6 @@ mod conversations;
 mod http_api;
 mod orders;
 mod stories;
+mod telegram;
 mod warehouse;
 mod web_chat;
