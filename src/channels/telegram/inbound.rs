@@ -177,8 +177,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// From text, as Telegram's bytes arrive (teloxide's `UpdateKind` does not read from a
+    /// `serde_json::Value`).
     fn update(v: serde_json::Value) -> Update {
-        serde_json::from_value(v).unwrap()
+        serde_json::from_str(&v.to_string()).unwrap()
     }
 
     fn private_message(extra: serde_json::Value, lang: &str) -> Update {
