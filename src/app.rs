@@ -19,6 +19,8 @@ pub struct Application {
     engine: Engine,
     senders: Senders,
     dispatcher: Option<Dispatcher>,
+    /// Set when a bot token is configured.
+    telegram: Option<Arc<crate::channels::telegram::Telegram>>,
 }
 
 impl Application {
@@ -79,8 +81,15 @@ impl Application {
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         // Channel adapters register their senders here as they are configured.
         let mut senders = Senders::new();
+        let telegram_bot =
+            crate::channels::telegram::bot(&settings.telegram).context("setting up Telegram")?;
+        if let Some(bot) = &telegram_bot {
+            senders.insert(Arc::new(crate::channels::telegram::TelegramSender::new(
+                bot.clone(),
+            )));
+        }
         senders.extend(overrides);
-        let router = crate::http::router(crate::http::AppState {
+        let mut router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
@@ -94,6 +103,28 @@ impl Application {
                 DispatcherConfig::default(),
             )
         });
+        let telegram = match telegram_bot {
+            Some(bot) => {
+                let replies = match senders.get(crate::domain::Channel::Telegram) {
+                    Some(s) => s.clone(),
+                    None => Arc::new(crate::channels::telegram::TelegramSender::new(bot.clone())),
+                };
+                let tg = Arc::new(
+                    crate::channels::telegram::Telegram::new(
+                        bot,
+                        &settings.telegram,
+                        engine.clone(),
+                        replies,
+                    )
+                    .context("setting up Telegram")?,
+                );
+                if tg.is_webhook() {
+                    router = router.merge(tg.webhook_router());
+                }
+                Some(tg)
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             router,
@@ -101,6 +132,7 @@ impl Application {
             engine,
             senders,
             dispatcher,
+            telegram,
         })
     }
 
@@ -131,6 +163,11 @@ impl Application {
         let mut background = tokio::task::JoinSet::new();
         if let Some(d) = self.dispatcher {
             background.spawn(d.run(stopped(stop_rx.clone())));
+        }
+        // Telegram trouble (no network, a refused token) is logged by the channel and never
+        // stops the web channel.
+        if let Some(tg) = self.telegram {
+            background.spawn(tg.run(stop_rx.clone()));
         }
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())

@@ -78,6 +78,89 @@ pub struct Settings {
     /// Whether this instance delivers outbox events to customers (`FRESHBOT_DISPATCH_OUTBOX`,
     /// default on). Several instances may all dispatch: they share the work.
     pub dispatch_outbox: bool,
+    /// The Telegram bot; the channel runs only when its token is set.
+    pub telegram: TelegramSettings,
+}
+
+/// The Telegram channel (`[telegram]` in freshbot.toml).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The bot token from @BotFather (`TELOXIDE_TOKEN`); empty disables Telegram.
+    pub token: Secret,
+    /// Bot API base URL (`TELOXIDE_API_URL`); default Telegram's own. Tests point it at a fake.
+    pub api_url: Option<String>,
+    /// Public HTTPS URL Telegram posts updates to (`FRESHBOT_TELEGRAM_WEBHOOK_URL`), forwarded to
+    /// `/telegram/webhook` of this server; unset means long polling.
+    pub webhook_url: Option<String>,
+    /// Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token` on every webhook call
+    /// (`FRESHBOT_TELEGRAM_WEBHOOK_SECRET`); required in webhook mode.
+    pub webhook_secret: Secret,
+}
+
+impl TelegramSettings {
+    pub fn enabled(&self) -> bool {
+        !self.token.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        if !self.enabled() {
+            if self.webhook_url.is_some() {
+                return invalid(
+                    "telegram.webhook_url",
+                    "a webhook needs the bot token (TELOXIDE_TOKEN)".into(),
+                );
+            }
+            return Ok(());
+        }
+        // `<bot id>:<key>`; the bot id keys deduplication, so it must be there.
+        let token = self.token.expose();
+        let well_formed = token.split_once(':').is_some_and(|(id, key)| {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+        if !well_formed {
+            return invalid(
+                "telegram.token",
+                "not a bot token like 123456789:AAE...; copy it from @BotFather".into(),
+            );
+        }
+        if let Some(url) = &self.api_url
+            && !is_http_url(url)
+        {
+            return invalid("telegram.api_url", format!("{url:?} is not an http(s) URL"));
+        }
+        if let Some(url) = &self.webhook_url {
+            if !is_http_url(url) {
+                return invalid(
+                    "telegram.webhook_url",
+                    format!("{url:?} is not an http(s) URL"),
+                );
+            }
+            let secret = self.webhook_secret.expose();
+            if secret.is_empty()
+                || secret.len() > 256
+                || !secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return invalid(
+                    "telegram.webhook_secret",
+                    "webhook mode needs FRESHBOT_TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_http_url(s: &str) -> bool {
+    (s.starts_with("https://") || s.starts_with("http://")) && s.len() > "https://".len()
 }
 
 impl Default for Settings {
@@ -90,6 +173,7 @@ impl Default for Settings {
             admin_token: Secret::default(),
             business: BusinessRules::default(),
             dispatch_outbox: true,
+            telegram: TelegramSettings::default(),
         }
     }
 }
@@ -131,6 +215,19 @@ impl Settings {
         if let Some(v) = get("FRESHBOT_DISPATCH_OUTBOX") {
             settings.dispatch_outbox = parse_flag("FRESHBOT_DISPATCH_OUTBOX", &v)?;
         }
+        // teloxide's own variable names (DESIGN.md), read here like every other setting.
+        if let Some(v) = get("TELOXIDE_TOKEN") {
+            settings.telegram.token = Secret::new(v.trim());
+        }
+        if let Some(v) = get("TELOXIDE_API_URL").filter(|v| !v.trim().is_empty()) {
+            settings.telegram.api_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get("FRESHBOT_TELEGRAM_WEBHOOK_URL").filter(|v| !v.trim().is_empty()) {
+            settings.telegram.webhook_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get("FRESHBOT_TELEGRAM_WEBHOOK_SECRET") {
+            settings.telegram.webhook_secret = Secret::new(v.trim());
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -154,6 +251,7 @@ impl Settings {
                 reason: format!("{:?} is not an address like 127.0.0.1:8080", self.bind),
             });
         }
+        self.telegram.validate()?;
         self.business
             .validate()
             .map_err(|reason| ConfigError::Invalid {
@@ -228,6 +326,62 @@ mod tests {
             !format!("{s:?}").contains("s3cret"),
             "secrets never reach Debug output"
         );
+    }
+
+    #[test]
+    fn telegram_settings_come_from_teloxide_names_and_are_checked() {
+        let s = Settings::load_from(&env(&[])).unwrap();
+        assert!(!s.telegram.enabled(), "no token, no Telegram");
+
+        let s = Settings::load_from(&env(&[
+            ("TELOXIDE_TOKEN", "123456:AAE-secret_x"),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9/"),
+            (
+                "FRESHBOT_TELEGRAM_WEBHOOK_URL",
+                "https://bot.example.com/telegram/webhook",
+            ),
+            ("FRESHBOT_TELEGRAM_WEBHOOK_SECRET", "hook-secret_1"),
+        ]))
+        .unwrap();
+        assert!(s.telegram.enabled());
+        assert_eq!(s.telegram.api_url.as_deref(), Some("http://127.0.0.1:9/"));
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("AAE-secret") && !debug.contains("hook-secret"));
+
+        for (pairs, key) in [
+            (vec![("TELOXIDE_TOKEN", "no-colon")], "telegram.token"),
+            (vec![("TELOXIDE_TOKEN", "abc:def")], "telegram.token"),
+            (
+                vec![("TELOXIDE_TOKEN", "1:a"), ("TELOXIDE_API_URL", "localhost")],
+                "telegram.api_url",
+            ),
+            (
+                vec![
+                    ("TELOXIDE_TOKEN", "1:a"),
+                    ("FRESHBOT_TELEGRAM_WEBHOOK_URL", "https://x.example/h"),
+                ],
+                "telegram.webhook_secret",
+            ),
+            (
+                vec![
+                    ("TELOXIDE_TOKEN", "1:a"),
+                    ("FRESHBOT_TELEGRAM_WEBHOOK_URL", "https://x.example/h"),
+                    ("FRESHBOT_TELEGRAM_WEBHOOK_SECRET", "has space"),
+                ],
+                "telegram.webhook_secret",
+            ),
+            (
+                vec![("FRESHBOT_TELEGRAM_WEBHOOK_URL", "https://x.example/h")],
+                "telegram.webhook_url",
+            ),
+        ] {
+            let err = Settings::load_from(&env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(key), "{pairs:?}: {err}");
+            assert!(
+                !err.to_string().contains("has space"),
+                "secrets stay out: {err}"
+            );
+        }
     }
 
     #[test]

@@ -4,5 +4,6 @@
 
 pub mod dispatcher;
 pub mod outbound;
+pub mod telegram;
 
 pub use outbound::{SendError, Sender, Senders};

@@ -10,5 +10,6 @@ mod http_api;
 mod notify;
 mod orders;
 mod stories;
+mod telegram;
 mod warehouse;
 mod web_chat;
