@@ -77,13 +77,23 @@ impl Application {
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         // Channel adapters register their senders here as they are configured.
         let mut senders = Senders::new();
+        for s in
+            crate::channels::wechat::senders(&settings, &services).context("setting up WeChat")?
+        {
+            senders.insert(s);
+        }
         senders.extend(overrides);
-        let router = crate::http::router(crate::http::AppState {
+        let mut router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
             senders: senders.clone(),
         });
+        if let Some(wechat) = crate::channels::wechat::routes(&settings, &engine, &senders)
+            .context("setting up WeChat")?
+        {
+            router = router.merge(wechat);
+        }
         Ok(Self {
             listener,
             router,
