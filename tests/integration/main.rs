@@ -11,3 +11,4 @@ mod orders;
 mod stories;
 mod warehouse;
 mod web_chat;
+mod wechat;
