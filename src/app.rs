@@ -88,6 +88,11 @@ impl Application {
                 bot.clone(),
             )));
         }
+        for s in
+            crate::channels::wechat::senders(&settings, &services).context("setting up WeChat")?
+        {
+            senders.insert(s);
+        }
         senders.extend(overrides);
         let mut router = crate::http::router(crate::http::AppState {
             services: services.clone(),
@@ -125,6 +130,11 @@ impl Application {
             }
             None => None,
         };
+        if let Some(wechat) = crate::channels::wechat::routes(&settings, &engine, &senders)
+            .context("setting up WeChat")?
+        {
+            router = router.merge(wechat);
+        }
         Ok(Self {
             listener,
             router,

@@ -80,6 +80,10 @@ pub struct Settings {
     pub dispatch_outbox: bool,
     /// The Telegram bot; the channel runs only when its token is set.
     pub telegram: TelegramSettings,
+    /// WeChat Official Account (`FRESHBOT_WECHAT_*`); off while its token is empty.
+    pub wechat: WechatSettings,
+    /// WeCom (企业微信) app (`FRESHBOT_WECOM_*`); off while its token is empty.
+    pub wecom: WecomSettings,
 }
 
 /// The Telegram channel (`[telegram]` in freshbot.toml).
@@ -163,6 +167,76 @@ fn is_http_url(s: &str) -> bool {
     (s.starts_with("https://") || s.starts_with("http://")) && s.len() > "https://".len()
 }
 
+/// A WeChat Official Account: the server settings of its "基本配置" page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WechatSettings {
+    /// Token (`FRESHBOT_WECHAT_TOKEN`): signs every callback.
+    pub token: Secret,
+    /// EncodingAESKey, 43 characters (`FRESHBOT_WECHAT_AES_KEY`); needed for safe mode.
+    pub aes_key: Secret,
+    /// AppID (`FRESHBOT_WECHAT_APPID`).
+    pub appid: String,
+    /// AppSecret (`FRESHBOT_WECHAT_SECRET`), for the access_token of outbound messages.
+    pub secret: Secret,
+    /// API base URL (`FRESHBOT_WECHAT_API_URL`).
+    pub api_url: String,
+    /// How long a turn may take before the answer goes out through the customer-service API
+    /// instead of the passive reply (WeChat waits 5 s).
+    pub reply_timeout_ms: u64,
+    /// Callbacks whose timestamp is further off than this are refused as replays.
+    pub max_clock_skew_secs: u64,
+}
+
+impl Default for WechatSettings {
+    fn default() -> Self {
+        Self {
+            token: Secret::default(),
+            aes_key: Secret::default(),
+            appid: String::new(),
+            secret: Secret::default(),
+            api_url: "https://api.weixin.qq.com".to_owned(),
+            reply_timeout_ms: 4500,
+            max_clock_skew_secs: 300,
+        }
+    }
+}
+
+/// A WeCom self-built app ("自建应用"), whose callbacks are always encrypted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WecomSettings {
+    /// Token (`FRESHBOT_WECOM_TOKEN`).
+    pub token: Secret,
+    /// EncodingAESKey (`FRESHBOT_WECOM_AES_KEY`).
+    pub aes_key: Secret,
+    /// CorpID (`FRESHBOT_WECOM_CORPID`): the receive id of encrypted messages.
+    pub corpid: String,
+    /// AgentId of the app (`FRESHBOT_WECOM_AGENTID`).
+    pub agentid: String,
+    /// The app's Secret (`FRESHBOT_WECOM_SECRET`).
+    pub secret: Secret,
+    /// API base URL (`FRESHBOT_WECOM_API_URL`).
+    pub api_url: String,
+    pub reply_timeout_ms: u64,
+    pub max_clock_skew_secs: u64,
+}
+
+impl Default for WecomSettings {
+    fn default() -> Self {
+        Self {
+            token: Secret::default(),
+            aes_key: Secret::default(),
+            corpid: String::new(),
+            agentid: String::new(),
+            secret: Secret::default(),
+            api_url: "https://qyapi.weixin.qq.com".to_owned(),
+            reply_timeout_ms: 4500,
+            max_clock_skew_secs: 300,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -174,6 +248,8 @@ impl Default for Settings {
             business: BusinessRules::default(),
             dispatch_outbox: true,
             telegram: TelegramSettings::default(),
+            wechat: WechatSettings::default(),
+            wecom: WecomSettings::default(),
         }
     }
 }
@@ -228,6 +304,29 @@ impl Settings {
         if let Some(v) = get("FRESHBOT_TELEGRAM_WEBHOOK_SECRET") {
             settings.telegram.webhook_secret = Secret::new(v.trim());
         }
+        let secret = |name: &str, into: &mut Secret| {
+            if let Some(v) = get(name) {
+                *into = Secret::new(v.trim());
+            }
+        };
+        let plain = |name: &str, into: &mut String| {
+            if let Some(v) = get(name).filter(|v| !v.trim().is_empty()) {
+                *into = v.trim().to_owned();
+            }
+        };
+        let wx = &mut settings.wechat;
+        secret("FRESHBOT_WECHAT_TOKEN", &mut wx.token);
+        secret("FRESHBOT_WECHAT_AES_KEY", &mut wx.aes_key);
+        plain("FRESHBOT_WECHAT_APPID", &mut wx.appid);
+        secret("FRESHBOT_WECHAT_SECRET", &mut wx.secret);
+        plain("FRESHBOT_WECHAT_API_URL", &mut wx.api_url);
+        let wc = &mut settings.wecom;
+        secret("FRESHBOT_WECOM_TOKEN", &mut wc.token);
+        secret("FRESHBOT_WECOM_AES_KEY", &mut wc.aes_key);
+        plain("FRESHBOT_WECOM_CORPID", &mut wc.corpid);
+        plain("FRESHBOT_WECOM_AGENTID", &mut wc.agentid);
+        secret("FRESHBOT_WECOM_SECRET", &mut wc.secret);
+        plain("FRESHBOT_WECOM_API_URL", &mut wc.api_url);
         settings.validate()?;
         Ok(settings)
     }
@@ -257,7 +356,57 @@ impl Settings {
             .map_err(|reason| ConfigError::Invalid {
                 key: "business",
                 reason,
-            })
+            })?;
+        self.validate_wechat()
+    }
+
+    /// A WeChat channel half configured fails at start, not at the first customer message.
+    fn validate_wechat(&self) -> Result<(), ConfigError> {
+        let aes_key_ok = |k: &Secret| {
+            k.expose().len() == 43
+                && k.expose()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        };
+        let wx = &self.wechat;
+        if !wx.token.is_empty() {
+            if !wx.aes_key.is_empty() && !aes_key_ok(&wx.aes_key) {
+                return Err(ConfigError::Invalid {
+                    key: "wechat.aes_key",
+                    reason: "the EncodingAESKey must be 43 letters, digits, '+' or '/'".into(),
+                });
+            }
+            if !wx.aes_key.is_empty() && wx.appid.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "wechat.appid",
+                    reason: "safe mode (an EncodingAESKey) needs the AppID".into(),
+                });
+            }
+        }
+        let wc = &self.wecom;
+        if !wc.token.is_empty() {
+            if !aes_key_ok(&wc.aes_key) {
+                return Err(ConfigError::Invalid {
+                    key: "wecom.aes_key",
+                    reason:
+                        "WeCom callbacks are always encrypted: set a 43-character EncodingAESKey"
+                            .into(),
+                });
+            }
+            if wc.corpid.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "wecom.corpid",
+                    reason: "WeCom needs the CorpID".into(),
+                });
+            }
+            if !wc.agentid.is_empty() && wc.agentid.parse::<i64>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "wecom.agentid",
+                    reason: format!("{:?} is not a number", wc.agentid),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The base URL of public pages.

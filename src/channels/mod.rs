@@ -5,5 +5,6 @@
 pub mod dispatcher;
 pub mod outbound;
 pub mod telegram;
+pub mod wechat;
 
 pub use outbound::{SendError, Sender, Senders};

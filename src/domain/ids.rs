@@ -44,14 +44,17 @@ id_type!(
 pub enum Channel {
     Telegram,
     Wechat,
+    /// A WeCom (企业微信) app: its users are a company's members, with UserIDs of their own.
+    Wecom,
     Web,
     Cli,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [
+    pub const ALL: [Channel; 5] = [
         Channel::Telegram,
         Channel::Wechat,
+        Channel::Wecom,
         Channel::Web,
         Channel::Cli,
     ];
@@ -60,6 +63,7 @@ impl Channel {
         match self {
             Channel::Telegram => "telegram",
             Channel::Wechat => "wechat",
+            Channel::Wecom => "wecom",
             Channel::Web => "web",
             Channel::Cli => "cli",
         }

@@ -2,6 +2,8 @@
 //! opens them. Methods take and return domain types, so adapters never see rows.
 
 mod catalog;
+mod channel_contacts;
+pub use channel_contacts::ChannelContact;
 mod chat;
 pub use catalog::FreeSlot;
 mod clock;

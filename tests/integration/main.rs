@@ -13,3 +13,4 @@ mod stories;
 mod telegram;
 mod warehouse;
 mod web_chat;
+mod wechat;

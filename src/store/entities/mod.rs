@@ -4,6 +4,7 @@ pub mod addresses;
 pub mod agents;
 pub mod cancel_saves;
 pub mod cancellations;
+pub mod channel_contacts;
 pub mod channel_identities;
 pub mod conversations;
 pub mod couriers;

@@ -2,6 +2,7 @@
 //! Grouped by aggregate; each file owns its tables.
 
 mod catalog;
+mod channel_contacts;
 mod chat;
 mod conversations;
 mod customers;
@@ -11,6 +12,7 @@ mod slots;
 mod staff;
 mod warehouse;
 
+pub use channel_contacts::ChannelContactRow;
 pub use conversations::VersionConflict;
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
