@@ -17,6 +17,7 @@ pub struct Application {
     services: Services,
     engine: Engine,
     senders: Senders,
+    web: crate::channels::web::WebHub,
 }
 
 impl Application {
@@ -77,12 +78,18 @@ impl Application {
         let engine = Engine::new(services.clone(), nlu, faq, &public_url);
         // Channel adapters register their senders here as they are configured.
         let mut senders = Senders::new();
+        let web = crate::channels::web::WebHub::new();
+        senders.insert(Arc::new(crate::channels::web::WebSender::new(
+            services.clone(),
+            web.clone(),
+        )));
         senders.extend(overrides);
         let router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
             senders: senders.clone(),
+            web: web.clone(),
         });
         Ok(Self {
             listener,
@@ -90,6 +97,7 @@ impl Application {
             services,
             engine,
             senders,
+            web,
         })
     }
 
@@ -113,8 +121,13 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        let web = self.web.clone();
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Upgraded WebSockets outlive graceful shutdown unless told to close.
+                web.shut_down();
+            })
             .await?;
         Ok(())
     }

@@ -3,5 +3,6 @@
 //! dispatcher pushes events to customers through the same senders.
 
 pub mod outbound;
+pub mod web;
 
 pub use outbound::{SendError, Sender, Senders};

@@ -11,6 +11,7 @@ mod error;
 mod membership;
 mod orders;
 mod warehouse;
+mod web_push;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub use warehouse::{
     PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig, WarehouseConfig,
     WarehouseConfigError, WarehouseError, WaveBatch,
 };
+pub use web_push::{CourierPosition, MAX_PUSH_PAGE, PushPage, TrackingLine, TrackingView, WebPush};
 
 use crate::domain::BusinessRules;
 use crate::store::Store;

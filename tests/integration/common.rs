@@ -55,6 +55,8 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub services: Services,
     pub clock: Arc<ManualClock>,
+    /// The app's outbound senders (the web channel's stores pushes for `/ws/chat`).
+    pub senders: freshbot::channels::Senders,
     _dir: tempfile::TempDir,
 }
 
@@ -90,11 +92,13 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     .unwrap();
     let addr = app.local_addr().unwrap();
     let services = app.services().clone();
+    let senders = app.senders().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
         services,
         clock,
+        senders,
         _dir: dir,
     }
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers may panic: a failed setup is a failed test
 
+mod browser;
 mod common;
 mod conversations;
 mod http_api;
@@ -11,3 +12,4 @@ mod orders;
 mod stories;
 mod warehouse;
 mod web_chat;
+mod web_pages;

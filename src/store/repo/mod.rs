@@ -10,11 +10,13 @@ mod outbox;
 mod slots;
 mod staff;
 mod warehouse;
+mod web_pushes;
 
 pub use conversations::VersionConflict;
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::OutboxEvent;
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
+pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 
 use crate::store::StoreError;
 
