@@ -21,6 +21,7 @@ pub struct Application {
     dispatcher: Option<Dispatcher>,
     /// Set when a bot token is configured.
     telegram: Option<Arc<crate::channels::telegram::Telegram>>,
+    web: crate::channels::web::WebHub,
 }
 
 impl Application {
@@ -93,12 +94,18 @@ impl Application {
         {
             senders.insert(s);
         }
+        let web = crate::channels::web::WebHub::new();
+        senders.insert(Arc::new(crate::channels::web::WebSender::new(
+            services.clone(),
+            web.clone(),
+        )));
         senders.extend(overrides);
         let mut router = crate::http::router(crate::http::AppState {
             services: services.clone(),
             engine: engine.clone(),
             admin_token: settings.admin_token.clone(),
             senders: senders.clone(),
+            web: web.clone(),
         });
         let dispatcher = settings.dispatch_outbox.then(|| {
             Dispatcher::new(
@@ -143,6 +150,7 @@ impl Application {
             senders,
             dispatcher,
             telegram,
+            web,
         })
     }
 
@@ -179,8 +187,13 @@ impl Application {
         if let Some(tg) = self.telegram {
             background.spawn(tg.run(stop_rx.clone()));
         }
+        let web = self.web.clone();
         let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Upgraded WebSockets outlive graceful shutdown unless told to close.
+                web.shut_down();
+            })
             .await;
         let _ = stop_tx.send(true);
         while background.join_next().await.is_some() {}

@@ -5,6 +5,7 @@
 pub mod dispatcher;
 pub mod outbound;
 pub mod telegram;
+pub mod web;
 pub mod wechat;
 
 pub use outbound::{SendError, Sender, Senders};

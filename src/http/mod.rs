@@ -4,6 +4,9 @@
 mod admin;
 mod chat;
 mod error;
+mod pages;
+mod tracking;
+mod ws_chat;
 
 use axum::{
     Json, Router,
@@ -24,6 +27,8 @@ pub struct AppState {
     pub engine: crate::conversation::Engine,
     pub admin_token: Secret,
     pub senders: crate::channels::Senders,
+    /// Wakes this instance's web chat sockets; tells them about shutdown.
+    pub web: crate::channels::web::WebHub,
 }
 
 /// The whole HTTP surface; `main` serves it and tests call it on port 0.
@@ -36,6 +41,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/sessions", post(chat::create_session))
         .route("/api/chat/messages", post(chat::post_message))
         .route("/api/chat/orders", get(chat::orders))
+        .merge(pages::routes())
+        .merge(tracking::routes())
+        .merge(ws_chat::routes())
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }

@@ -14,6 +14,7 @@ mod membership;
 mod orders;
 mod outbox;
 mod warehouse;
+mod web_push;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub use warehouse::{
     PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig, WarehouseConfig,
     WarehouseConfigError, WarehouseError, WaveBatch,
 };
+pub use web_push::{CourierPosition, MAX_PUSH_PAGE, PushPage, TrackingLine, TrackingView, WebPush};
 
 use crate::domain::BusinessRules;
 use crate::store::Store;

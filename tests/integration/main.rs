@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers may panic: a failed setup is a failed test
 
+mod browser;
 mod common;
 mod conversations;
 mod http_api;
@@ -13,4 +14,5 @@ mod stories;
 mod telegram;
 mod warehouse;
 mod web_chat;
+mod web_pages;
 mod wechat;

@@ -26,4 +26,5 @@ pub mod purchase_drafts;
 pub mod slot_capacity;
 pub mod stock;
 pub mod stock_movements;
+pub mod web_pushes;
 pub mod web_sessions;

@@ -26,6 +26,8 @@ pub struct Model {
     pub auto_substitute: bool,
     pub tracking_token: String,
     pub courier_id: Option<i64>,
+    /// When the courier is expected at the door (set by dispatch).
+    pub eta_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub dispatched_at: Option<DateTimeUtc>,

@@ -11,12 +11,14 @@ mod outbox;
 mod slots;
 mod staff;
 mod warehouse;
+mod web_pushes;
 
 pub use channel_contacts::ChannelContactRow;
 pub use conversations::VersionConflict;
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
+pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 
 use crate::store::StoreError;
 
