@@ -75,6 +75,8 @@ pub struct Settings {
     pub admin_token: Secret,
     /// Pricing, slots, cancel policy and membership rules of the business.
     pub business: BusinessRules,
+    /// Human handoff: SLA and wait estimate.
+    pub handoff: crate::handoff::HandoffSettings,
 }
 
 impl Default for Settings {
@@ -86,6 +88,7 @@ impl Default for Settings {
             public_url: None,
             admin_token: Secret::default(),
             business: BusinessRules::default(),
+            handoff: crate::handoff::HandoffSettings::default(),
         }
     }
 }
@@ -123,6 +126,23 @@ impl Settings {
         }
         if let Some(v) = get("FRESHBOT_ADMIN_TOKEN") {
             settings.admin_token = Secret::new(v);
+        }
+        for (name, slot) in [
+            ("FRESHBOT_HANDOFF_SLA_SECS", &mut settings.handoff.sla_secs),
+            (
+                "FRESHBOT_HANDOFF_DEFAULT_WAIT_SECS",
+                &mut settings.handoff.default_wait_secs,
+            ),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v.trim().parse().map_err(|e: std::num::ParseIntError| {
+                    ConfigError::Env {
+                        name,
+                        value: v.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            }
         }
         settings.validate()?;
         Ok(settings)

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_initial;
 mod m20261124_000002_chat;
 mod m20261124_000003_warehouse;
+mod m20261125_000006_handoff;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_chat::Migration),
             Box::new(m20261124_000003_warehouse::Migration),
+            Box::new(m20261125_000006_handoff::Migration),
         ]
     }
 }

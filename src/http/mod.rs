@@ -2,6 +2,7 @@
 //! tracking and the agent console mount here as they are built.
 
 mod admin;
+mod agent;
 mod chat;
 mod error;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/sessions", post(chat::create_session))
         .route("/api/chat/messages", post(chat::post_message))
         .route("/api/chat/orders", get(chat::orders))
+        .merge(agent::routes())
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }

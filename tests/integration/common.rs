@@ -68,6 +68,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_senders(backend, tweak, freshbot::channels::Senders::new()).await
+}
+
+/// As [`spawn_app_with`], with channel senders replaced (recording doubles).
+pub async fn spawn_app_with_senders(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Settings),
+    senders: freshbot::channels::Senders,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings {
         data_dir: dir.path().join("data"),
@@ -80,11 +89,12 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     }
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::new(morning()));
-    let app = freshbot::app::Application::build_with(
+    let app = freshbot::app::Application::build_with_senders(
         settings,
         true,
         clock.clone(),
         crate::stories::NLU.clone(),
+        senders,
     )
     .await
     .unwrap();

@@ -6,6 +6,7 @@
 
 mod common;
 mod conversations;
+mod handoff;
 mod http_api;
 mod orders;
 mod stories;

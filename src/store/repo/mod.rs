@@ -5,6 +5,7 @@ mod catalog;
 mod chat;
 mod conversations;
 mod customers;
+mod handoff;
 mod orders;
 mod outbox;
 mod slots;
@@ -12,6 +13,7 @@ mod staff;
 mod warehouse;
 
 pub use conversations::VersionConflict;
+pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::OutboxEvent;
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
