@@ -135,13 +135,14 @@ impl Settings {
             ),
         ] {
             if let Some(v) = get(name) {
-                *slot = v.trim().parse().map_err(|e: std::num::ParseIntError| {
-                    ConfigError::Env {
-                        name,
-                        value: v.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                *slot =
+                    v.trim()
+                        .parse()
+                        .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                            name,
+                            value: v.clone(),
+                            reason: e.to_string(),
+                        })?;
             }
         }
         settings.validate()?;

@@ -157,7 +157,10 @@ fn wait_buttons(lang: Lang) -> Vec<crate::dialog::Button> {
 /// Told to a waiting customer after each turn: place and expected wait.
 pub fn queue_note(lang: Lang, position: u64, wait: Duration) -> Reply {
     Reply::text(match lang {
-        Lang::Zh => format!("您现在排第 {position} 位,预计等待约 {} 分钟。", minutes(wait)),
+        Lang::Zh => format!(
+            "您现在排第 {position} 位,预计等待约 {} 分钟。",
+            minutes(wait)
+        ),
         Lang::En => format!(
             "You are number {position} in the queue; expected wait about {} min.",
             minutes(wait)
@@ -271,10 +274,8 @@ pub fn agent_stats(agents: &[(i64, String, String)], entries: &[HandoffEntry]) -
     agents
         .iter()
         .map(|(id, login, name)| {
-            let mine: Vec<&HandoffEntry> = entries
-                .iter()
-                .filter(|e| e.agent_id == Some(*id))
-                .collect();
+            let mine: Vec<&HandoffEntry> =
+                entries.iter().filter(|e| e.agent_id == Some(*id)).collect();
             let closed: Vec<&&HandoffEntry> = mine
                 .iter()
                 .filter(|e| e.status == HandoffStatus::Closed)
@@ -380,7 +381,12 @@ mod tests {
         assert_eq!(priority("complaint", false), 2);
         assert_eq!(priority("requested", true), 1);
         assert!(priority("complaint", false) > priority("requested", true));
-        let mut q = vec![entry(1, 0, 0), entry(2, 1, 5), entry(3, 2, 9), entry(4, 0, 1)];
+        let mut q = vec![
+            entry(1, 0, 0),
+            entry(2, 1, 5),
+            entry(3, 2, 9),
+            entry(4, 0, 1),
+        ];
         sort_queue(&mut q);
         let ids: Vec<i64> = q.iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![3, 2, 1, 4]);

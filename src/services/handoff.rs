@@ -124,7 +124,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
 pub fn describe_content(content: &crate::conversation::Content) -> String {
     use crate::conversation::Content;
     match content {
-        Content::Text(t) => t.chars().take(crate::conversation::MAX_TEXT_CHARS).collect(),
+        Content::Text(t) => t
+            .chars()
+            .take(crate::conversation::MAX_TEXT_CHARS)
+            .collect(),
         Content::Button(p) => format!("[button] {}", p.chars().take(64).collect::<String>()),
         Content::Location(l) => format!("[location] {l:?}"),
     }
@@ -222,7 +225,8 @@ impl Services {
         let tx = self.store.begin_write().await?;
         tx.insert_agent_session(&sha256_hex(&token), agent.id, &csrf, now, expires)
             .await?;
-        tx.log_agent_action(agent.id, None, "login", "", now).await?;
+        tx.log_agent_action(agent.id, None, "login", "", now)
+            .await?;
         tx.commit().await?;
         Ok((token, session(agent, csrf)))
     }
@@ -277,10 +281,19 @@ impl Services {
 
     /// A customer message for the agent holding the conversation: stored, and pushed to the
     /// consoles.
-    pub async fn relay_to_agent(&self, entry: &HandoffEntry, text: &str) -> Result<(), ServiceError> {
+    pub async fn relay_to_agent(
+        &self,
+        entry: &HandoffEntry,
+        text: &str,
+    ) -> Result<(), ServiceError> {
         let tx = self.store.begin_write().await?;
-        tx.insert_chat_lines(entry.channel, &entry.user, &[("customer", None, text)], self.now())
-            .await?;
+        tx.insert_chat_lines(
+            entry.channel,
+            &entry.user,
+            &[("customer", None, text)],
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.handoff_events.publish(HandoffEvent::Message {
             handoff_id: entry.id,
@@ -343,7 +356,8 @@ impl Services {
         let agents = tx.all_agents().await?;
         handoff::sort_queue(&mut open);
         let now = self.now();
-        let sla = chrono::Duration::seconds(i64::try_from(self.handoff.sla_secs).unwrap_or(i64::MAX));
+        let sla =
+            chrono::Duration::seconds(i64::try_from(self.handoff.sla_secs).unwrap_or(i64::MAX));
         Ok(open
             .into_iter()
             .map(|e| QueueItem {
@@ -362,7 +376,10 @@ impl Services {
     pub async fn handoff_conversation(&self, id: i64) -> Result<ConversationView, HandoffError> {
         let (entry, customer, agent_name, transcript) = {
             let tx = self.store.begin_read().await?;
-            let entry = tx.handoff(id).await?.ok_or(HandoffError::UnknownConversation)?;
+            let entry = tx
+                .handoff(id)
+                .await?
+                .ok_or(HandoffError::UnknownConversation)?;
             let customer = tx
                 .customer(CustomerId(entry.customer_id))
                 .await?
@@ -405,7 +422,10 @@ impl Services {
         let now = self.now();
         let tx = self.store.begin_write().await?;
         if !tx.claim_handoff(id, agent.agent_id, now).await? {
-            let e = tx.handoff(id).await?.ok_or(HandoffError::UnknownConversation)?;
+            let e = tx
+                .handoff(id)
+                .await?
+                .ok_or(HandoffError::UnknownConversation)?;
             return Err(match (e.status, e.agent_id) {
                 (HandoffStatus::Claimed, Some(a)) => HandoffError::Taken {
                     by: tx
@@ -417,14 +437,22 @@ impl Services {
                 _ => HandoffError::Closed,
             });
         }
-        let e = tx.handoff(id).await?.ok_or(HandoffError::UnknownConversation)?;
+        let e = tx
+            .handoff(id)
+            .await?
+            .ok_or(HandoffError::UnknownConversation)?;
         let customer = tx.customer(CustomerId(e.customer_id)).await?;
         let note = handoff::claimed_note(
             customer.as_ref().map(|c| c.lang).unwrap_or_default(),
             &agent.name,
         );
-        tx.insert_chat_lines(e.channel, &e.user, &[("system", Some(agent.agent_id), &note.text)], now)
-            .await?;
+        tx.insert_chat_lines(
+            e.channel,
+            &e.user,
+            &[("system", Some(agent.agent_id), &note.text)],
+            now,
+        )
+        .await?;
         tx.log_agent_action(agent.agent_id, Some(id), "claim", "", now)
             .await?;
         tx.commit().await?;
@@ -444,7 +472,10 @@ impl Services {
         id: i64,
     ) -> Result<(HandoffEntry, Customer), HandoffError> {
         let tx = self.store.begin_read().await?;
-        let e = tx.handoff(id).await?.ok_or(HandoffError::UnknownConversation)?;
+        let e = tx
+            .handoff(id)
+            .await?
+            .ok_or(HandoffError::UnknownConversation)?;
         match (e.status, e.agent_id) {
             (HandoffStatus::Claimed, Some(a)) if a == agent.agent_id => {}
             (HandoffStatus::Claimed, _) => return Err(HandoffError::NotHolder),
@@ -478,8 +509,13 @@ impl Services {
         let (e, _) = self.held(agent, id).await?;
         let now = self.now();
         let tx = self.store.begin_write().await?;
-        tx.insert_chat_lines(e.channel, &e.user, &[("agent", Some(agent.agent_id), &text)], now)
-            .await?;
+        tx.insert_chat_lines(
+            e.channel,
+            &e.user,
+            &[("agent", Some(agent.agent_id), &text)],
+            now,
+        )
+        .await?;
         tx.mark_first_reply(id, now).await?;
         tx.log_agent_action(agent.agent_id, Some(id), "message", &text, now)
             .await?;
@@ -576,7 +612,10 @@ impl Services {
     }
 
     async fn conversation_lang(&self, e: &HandoffEntry, c: &Customer) -> Lang {
-        match self.load_conversation::<DialogState>(e.channel, &e.user).await {
+        match self
+            .load_conversation::<DialogState>(e.channel, &e.user)
+            .await
+        {
             Ok((s, Some(_))) => s.lang,
             _ => c.lang,
         }
@@ -608,8 +647,13 @@ impl Services {
     ) -> Result<Order, HandoffError> {
         let (_, customer) = self.held(agent, id).await?;
         let order = self.reschedule(&customer, number, slot_start).await?;
-        self.log_action(agent, id, "reschedule", &format!("{number} -> {slot_start}"))
-            .await?;
+        self.log_action(
+            agent,
+            id,
+            "reschedule",
+            &format!("{number} -> {slot_start}"),
+        )
+        .await?;
         Ok(order)
     }
 
@@ -638,7 +682,11 @@ impl Services {
             agent,
             id,
             "cancel",
-            &format!("{number} reason={} waive_fee={waive_fee} fee_fen={}", reason.code(), r.1.get()),
+            &format!(
+                "{number} reason={} waive_fee={waive_fee} fee_fen={}",
+                reason.code(),
+                r.1.get()
+            ),
         )
         .await?;
         Ok(r)
@@ -654,8 +702,13 @@ impl Services {
     ) -> Result<Order, HandoffError> {
         let (_, customer) = self.held(agent, id).await?;
         let order = self.change_address(&customer, number, address).await?;
-        self.log_action(agent, id, "change_address", &format!("{number} -> {}", address.0))
-            .await?;
+        self.log_action(
+            agent,
+            id,
+            "change_address",
+            &format!("{number} -> {}", address.0),
+        )
+        .await?;
         Ok(order)
     }
 
@@ -720,8 +773,8 @@ impl Services {
     /// to send; each entry is marked first, so two sweepers never apologise twice.
     pub async fn sweep_handoff_sla(&self) -> Result<Vec<Outgoing>, ServiceError> {
         let now = self.now();
-        let cutoff =
-            now - chrono::Duration::seconds(i64::try_from(self.handoff.sla_secs).unwrap_or(i64::MAX));
+        let cutoff = now
+            - chrono::Duration::seconds(i64::try_from(self.handoff.sla_secs).unwrap_or(i64::MAX));
         let due = {
             let tx = self.store.begin_read().await?;
             tx.handoffs_past_sla(cutoff).await?
@@ -760,7 +813,11 @@ impl Services {
     }
 
     /// The transcript of a conversation, oldest first.
-    pub async fn transcript(&self, channel: Channel, user: &str) -> Result<Vec<ChatLine>, ServiceError> {
+    pub async fn transcript(
+        &self,
+        channel: Channel,
+        user: &str,
+    ) -> Result<Vec<ChatLine>, ServiceError> {
         let tx = self.store.begin_read().await?;
         Ok(tx.transcript(channel, user, TRANSCRIPT_LINES).await?)
     }

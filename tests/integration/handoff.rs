@@ -299,7 +299,11 @@ async fn web_handoff_end_to_end(backend: Backend) {
     assert!(!t.web.texts(&user).iter().any(|m| m == "forged"));
 
     let (s, r) = t
-        .post(winner, &msg, json!({ "text": "很抱歉,我马上为您处理退款。" }))
+        .post(
+            winner,
+            &msg,
+            json!({ "text": "很抱歉,我马上为您处理退款。" }),
+        )
         .await;
     assert_eq!((s, &r["delivered"]), (200, &json!(true)), "{r}");
     assert!(
@@ -386,9 +390,7 @@ async fn telegram_relay(backend: Backend) {
         .await
         .unwrap();
     assert!(turn.replies.is_empty(), "the bot stays silent: {turn:?}");
-    let (_, conv) = t
-        .get(&mei, &format!("/agent/api/conversations/{id}"))
-        .await;
+    let (_, conv) = t.get(&mei, &format!("/agent/api/conversations/{id}")).await;
     assert!(conv["transcript"].to_string().contains("my order is late"));
 
     let (_, r) = t

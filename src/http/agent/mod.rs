@@ -127,8 +127,7 @@ async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, Ag
 /// Compares without an early exit, so timing tells nothing about a guessed token.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -155,7 +154,11 @@ fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Resul
 /// Sends to the customer's own channel; the answer says whether it went out. A message that
 /// could not be delivered stays in the transcript.
 async fn deliver(state: &AppState, out: &Outgoing) -> Value {
-    match state.senders.send(out.channel, &out.user, &out.replies).await {
+    match state
+        .senders
+        .send(out.channel, &out.user, &out.replies)
+        .await
+    {
         Ok(()) => json!({ "delivered": true }),
         Err(e) => {
             tracing::warn!(channel = %out.channel, error = %e, "handoff message not delivered");
@@ -212,7 +215,9 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     Ok((
         [(
             header::SET_COOKIE,
-            HeaderValue::from_static("freshbot_agent=; Path=/agent; HttpOnly; SameSite=Strict; Max-Age=0"),
+            HeaderValue::from_static(
+                "freshbot_agent=; Path=/agent; HttpOnly; SameSite=Strict; Max-Age=0",
+            ),
         )],
         Json(json!({ "ok": true })),
     )
@@ -224,9 +229,14 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Va
     Ok(Json(json!({ "agent": a, "csrf": a.csrf })))
 }
 
-async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {
+async fn queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
     agent(&state, &headers).await?;
-    Ok(Json(json!({ "queue": state.services.handoff_queue().await? })))
+    Ok(Json(
+        json!({ "queue": state.services.handoff_queue().await? }),
+    ))
 }
 
 async fn agents(
@@ -245,12 +255,20 @@ async fn agents(
 }
 
 /// Per-agent handling records (JSON; the console shows them too).
-async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {
+async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
     agent(&state, &headers).await?;
-    Ok(Json(json!({ "agents": state.services.agent_stats().await? })))
+    Ok(Json(
+        json!({ "agents": state.services.agent_stats().await? }),
+    ))
 }
 
-async fn canned(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {
+async fn canned(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
     agent(&state, &headers).await?;
     let list: Vec<Value> = CANNED_REPLIES
         .iter()
@@ -270,7 +288,8 @@ async fn conversation(
         .orders
         .iter()
         .map(|o| {
-            let mut j = serde_json::to_value(super::chat::OrderJson::from(o)).unwrap_or(Value::Null);
+            let mut j =
+                serde_json::to_value(super::chat::OrderJson::from(o)).unwrap_or(Value::Null);
             j["status_label"] = json!(o.status.label(v.lang));
             j
         })
@@ -366,7 +385,12 @@ async fn release(
     let b = body(b)?;
     let out = state
         .services
-        .release_handoff(&a, id, b.outcome.unwrap_or(HandoffOutcome::Resolved), &b.summary)
+        .release_handoff(
+            &a,
+            id,
+            b.outcome.unwrap_or(HandoffOutcome::Resolved),
+            &b.summary,
+        )
         .await?;
     Ok(Json(deliver(&state, &out).await))
 }
@@ -404,7 +428,9 @@ async fn order_action(
                 .unwrap_or("other")
                 .parse()
                 .map_err(|e: String| AgentError::Handoff(HandoffError::Invalid(e)))?;
-            s.agent_cancel(&a, id, &number, reason, b.waive_fee).await?.0
+            s.agent_cancel(&a, id, &number, reason, b.waive_fee)
+                .await?
+                .0
         }
         "address" => {
             let addr = b.address_id.ok_or_else(|| missing("address_id"))?;
@@ -413,12 +439,19 @@ async fn order_action(
         }
         "refund" => {
             let amount = b.amount_fen.ok_or_else(|| missing("amount_fen"))?;
-            s.agent_note_refund(&a, id, &number, amount, &b.note).await?;
+            s.agent_note_refund(&a, id, &number, amount, &b.note)
+                .await?;
             return Ok(Json(json!({ "ok": true })));
         }
-        _ => return Err(AgentError::App(AppError::BadRequest(format!("unknown action {action:?}")))),
+        _ => {
+            return Err(AgentError::App(AppError::BadRequest(format!(
+                "unknown action {action:?}"
+            ))));
+        }
     };
-    Ok(Json(json!({ "ok": true, "order": super::chat::OrderJson::from(&order) })))
+    Ok(Json(
+        json!({ "ok": true, "order": super::chat::OrderJson::from(&order) }),
+    ))
 }
 
 /// `GET /agent/ws`: queue and transcript changes as JSON text frames, for logged-in agents.

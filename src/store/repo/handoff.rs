@@ -9,9 +9,7 @@ use sea_orm::{
 
 use crate::domain::Channel;
 use crate::handoff::{HandoffEntry, HandoffStatus};
-use crate::store::entities::{
-    agent_actions, agent_sessions, agents, chat_messages, handoff_queue,
-};
+use crate::store::entities::{agent_actions, agent_sessions, agents, chat_messages, handoff_queue};
 use crate::store::repo::corrupt;
 use crate::store::{StoreError, Tx};
 
@@ -51,10 +49,7 @@ pub struct ChatLine {
 fn entry(m: handoff_queue::Model) -> Result<HandoffEntry, StoreError> {
     Ok(HandoffEntry {
         id: m.id,
-        channel: m
-            .channel
-            .parse()
-            .map_err(|e| corrupt("handoff_queue", e))?,
+        channel: m.channel.parse().map_err(|e| corrupt("handoff_queue", e))?,
         status: HandoffStatus::parse(&m.status)
             .ok_or_else(|| corrupt("handoff_queue", format!("status {:?}", m.status)))?,
         user: m.external_user,
