@@ -71,7 +71,8 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
-        let services = Services::new(store, settings.business.clone(), clock);
+        let services = Services::new(store, settings.business.clone(), clock)
+            .with_handoff_settings(settings.handoff.clone());
         let faq = crate::conversation::faq::parse_faq(crate::conversation::faq::FAQ_YAML)
             .map_err(anyhow::Error::msg)?;
         let mut public_url = settings.public_url();
@@ -187,6 +188,7 @@ impl Application {
         if let Some(tg) = self.telegram {
             background.spawn(tg.run(stop_rx.clone()));
         }
+        let sweeper = tokio::spawn(handoff_sweeper(self.services.clone(), self.senders.clone()));
         let web = self.web.clone();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -196,9 +198,29 @@ impl Application {
             })
             .await;
         let _ = stop_tx.send(true);
+        sweeper.abort();
         while background.join_next().await.is_some() {}
         served?;
         Ok(())
+    }
+}
+
+/// Every 15 s: one apology to each customer waiting for an agent past the SLA.
+async fn handoff_sweeper(services: Services, senders: Senders) {
+    let every = std::time::Duration::from_secs(15);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        match services.sweep_handoff_sla().await {
+            Ok(out) => {
+                for o in out {
+                    if let Err(e) = senders.send(o.channel, &o.user, &o.replies).await {
+                        tracing::warn!(channel = %o.channel, error = %e, "SLA apology not delivered");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "handoff SLA sweep failed"),
+        }
     }
 }
 

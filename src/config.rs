@@ -84,6 +84,8 @@ pub struct Settings {
     pub wechat: WechatSettings,
     /// WeCom (企业微信) app (`FRESHBOT_WECOM_*`); off while its token is empty.
     pub wecom: WecomSettings,
+    /// Human handoff: SLA and wait estimate.
+    pub handoff: crate::handoff::HandoffSettings,
 }
 
 /// The Telegram channel (`[telegram]` in freshbot.toml).
@@ -250,6 +252,7 @@ impl Default for Settings {
             telegram: TelegramSettings::default(),
             wechat: WechatSettings::default(),
             wecom: WecomSettings::default(),
+            handoff: crate::handoff::HandoffSettings::default(),
         }
     }
 }
@@ -327,6 +330,24 @@ impl Settings {
         plain("FRESHBOT_WECOM_AGENTID", &mut wc.agentid);
         secret("FRESHBOT_WECOM_SECRET", &mut wc.secret);
         plain("FRESHBOT_WECOM_API_URL", &mut wc.api_url);
+        for (name, slot) in [
+            ("FRESHBOT_HANDOFF_SLA_SECS", &mut settings.handoff.sla_secs),
+            (
+                "FRESHBOT_HANDOFF_DEFAULT_WAIT_SECS",
+                &mut settings.handoff.default_wait_secs,
+            ),
+        ] {
+            if let Some(v) = get(name) {
+                *slot =
+                    v.trim()
+                        .parse()
+                        .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                            name,
+                            value: v.clone(),
+                            reason: e.to_string(),
+                        })?;
+            }
+        }
         settings.validate()?;
         Ok(settings)
     }

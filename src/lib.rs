@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dialog;
 pub mod domain;
 pub mod fulfillment;
+pub mod handoff;
 pub mod http;
 pub mod nlu;
 pub mod services;

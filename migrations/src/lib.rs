@@ -7,6 +7,7 @@ mod m20261124_000002_chat;
 mod m20261124_000003_warehouse;
 mod m20261125_000004_outbox_deliveries;
 mod m20261125_000005_web;
+mod m20261125_000006_handoff;
 mod m20261125_000007_wechat;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_warehouse::Migration),
             Box::new(m20261125_000004_outbox_deliveries::Migration),
             Box::new(m20261125_000005_web::Migration),
+            Box::new(m20261125_000006_handoff::Migration),
             Box::new(m20261125_000007_wechat::Migration),
         ]
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod chat;
 mod forecast;
 mod nlu;
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (health checks, web chat, webhooks) and the enabled channels.
     Serve(serve::ServeArgs),
+    /// Human agents of the console: `agent add --login NAME --name "..."` (password on stdin).
+    Agent(agent::AgentArgs),
     /// Talk to freshbot as a customer in the terminal.
     Chat(chat::ChatArgs),
     /// Apply pending database migrations and exit.
@@ -51,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     init_tracing();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Chat(args) => chat::run(args),
         Command::Migrate => serve::migrate(),
         Command::Demo => serve::demo(),

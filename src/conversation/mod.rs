@@ -82,6 +82,11 @@ impl Engine {
         &self.services
     }
 
+    /// The base URL customers reach this server at.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// Handles one inbound message and returns the replies to send.
     #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
     pub async fn handle(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
@@ -94,6 +99,12 @@ impl Engine {
                     ..TurnResult::default()
                 });
             }
+        }
+        // An agent holds the conversation: the message is theirs and the bot stays silent.
+        if let Some(held) = s.held_by_agent(inbound.channel, &inbound.user).await? {
+            let text = crate::services::describe_content(&inbound.content);
+            s.relay_to_agent(&held, &text).await?;
+            return Ok(TurnResult::default());
         }
         let first_guess = match &inbound.content {
             Content::Text(t) => Lang::detect(t),
@@ -208,6 +219,17 @@ impl Engine {
                 }
             }
         }
+        if state.handoff.is_some()
+            && let Some(note) = s
+                .queue_note(inbound.channel, &inbound.user, state.lang)
+                .await?
+        {
+            replies.push(note);
+        }
+        // The transcript the agent console shows: one insert per turn.
+        let said = crate::services::describe_content(&inbound.content);
+        s.record_turn(inbound.channel, &inbound.user, &said, &replies)
+            .await?;
         Ok(TurnResult {
             replies,
             duplicate: false,

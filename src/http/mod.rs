@@ -2,6 +2,7 @@
 //! tracking and the agent console mount here as they are built.
 
 mod admin;
+mod agent;
 mod chat;
 mod error;
 mod pages;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(tracking::routes())
         .merge(ws_chat::routes())
+        .merge(agent::routes())
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }

@@ -56,7 +56,7 @@ impl Services {
             .await
             .map(|m| m.tier.priority)
             .unwrap_or(false);
-        let priority = i32::from(reason == "complaint") * 2 + i32::from(priority_member);
+        let priority = crate::handoff::priority(reason, priority_member);
         let tx = self.store.begin_write().await?;
         let position = tx
             .enqueue_handoff(
@@ -80,6 +80,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.handoff_queue_changed(0);
         Ok(position)
     }
 
@@ -91,6 +92,7 @@ impl Services {
         let tx = self.store.begin_write().await?;
         tx.close_handoff(channel, user, self.now()).await?;
         tx.commit().await?;
+        self.handoff_queue_changed(0);
         Ok(())
     }
 

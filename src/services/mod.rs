@@ -10,6 +10,7 @@ mod clock;
 mod conversations;
 mod customers;
 mod error;
+mod handoff;
 mod membership;
 mod orders;
 mod outbox;
@@ -21,6 +22,9 @@ use std::sync::Arc;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::MAX_CONVERSATION_RETRIES;
 pub use error::ServiceError;
+pub use handoff::{
+    AgentSession, ConversationView, HandoffError, QueueItem, describe_content, hash_password,
+};
 pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
 pub use outbox::{Audience, ClaimedEvent, Delivery};
@@ -60,6 +64,8 @@ pub struct Services {
     store: Store,
     rules: Arc<BusinessRules>,
     clock: Arc<dyn Clock>,
+    handoff: Arc<crate::handoff::HandoffSettings>,
+    handoff_events: crate::handoff::Events,
 }
 
 impl Services {
@@ -68,7 +74,20 @@ impl Services {
             store,
             rules: Arc::new(rules),
             clock,
+            handoff: Arc::default(),
+            handoff_events: crate::handoff::Events::default(),
         }
+    }
+
+    /// The same services with other handoff settings (SLA, default wait).
+    pub fn with_handoff_settings(mut self, settings: crate::handoff::HandoffSettings) -> Self {
+        self.handoff = Arc::new(settings);
+        self
+    }
+
+    /// Live events of the human handoff, for the agent console.
+    pub fn handoff_events(&self) -> &crate::handoff::Events {
+        &self.handoff_events
     }
 
     pub fn store(&self) -> &Store {

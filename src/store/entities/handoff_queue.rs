@@ -19,6 +19,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub claimed_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// When the holding agent first wrote to the customer.
+    pub first_reply_at: Option<DateTimeUtc>,
+    /// When the customer was told sorry for waiting past the SLA (at most once).
+    pub sla_apology_at: Option<DateTimeUtc>,
+    /// How a closed entry ended: resolved, unresolved, customer_left.
+    pub outcome: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

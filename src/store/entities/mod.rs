@@ -1,11 +1,14 @@
 //! sea-orm entities, one per table (see `migrations/`).
 
 pub mod addresses;
+pub mod agent_actions;
+pub mod agent_sessions;
 pub mod agents;
 pub mod cancel_saves;
 pub mod cancellations;
 pub mod channel_contacts;
 pub mod channel_identities;
+pub mod chat_messages;
 pub mod conversations;
 pub mod couriers;
 pub mod customers;

@@ -106,6 +106,10 @@ impl Tx {
         handoff_queue::Entity::update_many()
             .col_expr(handoff_queue::Column::Status, "closed".into())
             .col_expr(handoff_queue::Column::ClosedAt, Some(now).into())
+            .col_expr(
+                handoff_queue::Column::Outcome,
+                Some("customer_left".to_owned()).into(),
+            )
             .filter(handoff_queue::Column::Channel.eq(channel.code()))
             .filter(handoff_queue::Column::ExternalUser.eq(user))
             .filter(handoff_queue::Column::Status.eq("waiting"))

@@ -6,6 +6,7 @@ mod channel_contacts;
 mod chat;
 mod conversations;
 mod customers;
+mod handoff;
 mod orders;
 mod outbox;
 mod slots;
@@ -15,6 +16,7 @@ mod web_pushes;
 
 pub use channel_contacts::ChannelContactRow;
 pub use conversations::VersionConflict;
+pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};

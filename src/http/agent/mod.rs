@@ -1,0 +1,500 @@
+//! The agent console at `/agent`: a login page, a JSON API under `/agent/api` and live
+//! updates over `/agent/ws`.
+//!
+//! Sessions are an HttpOnly, SameSite=Strict cookie (Secure when the public URL is https).
+//! Every POST except the login also carries the session's CSRF token in `X-CSRF-Token`, which
+//! a page on another site cannot read. Customers' web chat bearer tokens mean nothing here.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State, WebSocketUpgrade, ws},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{AppError, AppState};
+use crate::domain::{AddressId, CancelReason};
+use crate::handoff::{CANNED_REPLIES, HandoffOutcome, Outgoing};
+use crate::services::{AgentSession, HandoffError};
+
+const COOKIE: &str = "freshbot_agent";
+const CSRF_HEADER: &str = "x-csrf-token";
+const CONSOLE_HTML: &str = include_str!("console.html");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/agent", get(console))
+        .route("/agent/", get(console))
+        .route("/agent/ws", get(live))
+        .route("/agent/api/login", post(login))
+        .route("/agent/api/logout", post(logout))
+        .route("/agent/api/me", get(me))
+        .route("/agent/api/queue", get(queue))
+        .route("/agent/api/agents", get(agents))
+        .route("/agent/api/stats", get(stats))
+        .route("/agent/api/canned", get(canned))
+        .route("/agent/api/conversations/{id}", get(conversation))
+        .route("/agent/api/conversations/{id}/claim", post(claim))
+        .route("/agent/api/conversations/{id}/messages", post(message))
+        .route("/agent/api/conversations/{id}/transfer", post(transfer))
+        .route("/agent/api/conversations/{id}/release", post(release))
+        .route(
+            "/agent/api/conversations/{id}/orders/{number}/{action}",
+            post(order_action),
+        )
+}
+
+/// Why a console request failed.
+#[derive(Debug)]
+pub enum AgentError {
+    Unauthorized,
+    Csrf,
+    Handoff(HandoffError),
+    App(AppError),
+}
+
+impl From<HandoffError> for AgentError {
+    fn from(e: HandoffError) -> Self {
+        AgentError::Handoff(e)
+    }
+}
+
+impl From<crate::services::ServiceError> for AgentError {
+    fn from(e: crate::services::ServiceError) -> Self {
+        AgentError::Handoff(HandoffError::Service(e))
+    }
+}
+
+impl IntoResponse for AgentError {
+    fn into_response(self) -> Response {
+        let (status, msg) = match self {
+            AgentError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "log in to the agent console".to_owned(),
+            ),
+            AgentError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "missing or wrong CSRF token".to_owned(),
+            ),
+            AgentError::App(e) => return e.into_response(),
+            AgentError::Handoff(e) => {
+                let status = match &e {
+                    HandoffError::BadCredentials => StatusCode::UNAUTHORIZED,
+                    HandoffError::UnknownConversation | HandoffError::UnknownAgent(_) => {
+                        StatusCode::NOT_FOUND
+                    }
+                    HandoffError::Taken { .. } | HandoffError::Closed => StatusCode::CONFLICT,
+                    HandoffError::NotHolder => StatusCode::FORBIDDEN,
+                    HandoffError::Invalid(_) => StatusCode::BAD_REQUEST,
+                    HandoffError::Service(_) => {
+                        let HandoffError::Service(s) = e else {
+                            unreachable!("matched above")
+                        };
+                        return AppError::Service(s).into_response();
+                    }
+                };
+                (status, e.to_string())
+            }
+        };
+        (status, Json(json!({ "error": msg }))).into_response()
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The agent of the request's session cookie.
+async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
+    let token = cookie_token(headers).ok_or(AgentError::Unauthorized)?;
+    state
+        .services
+        .agent_session(&token)
+        .await?
+        .ok_or(AgentError::Unauthorized)
+}
+
+/// Compares without an early exit, so timing tells nothing about a guessed token.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The agent of a write request: a valid session and its CSRF token in the header.
+async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
+    let a = agent(state, headers).await?;
+    let sent = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !same(sent, &a.csrf) {
+        return Err(AgentError::Csrf);
+    }
+    Ok(a)
+}
+
+fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AgentError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| AgentError::App(AppError::BadRequest(e.body_text())))
+}
+
+/// Sends to the customer's own channel; the answer says whether it went out. A message that
+/// could not be delivered stays in the transcript.
+async fn deliver(state: &AppState, out: &Outgoing) -> Value {
+    match state
+        .senders
+        .send(out.channel, &out.user, &out.replies)
+        .await
+    {
+        Ok(()) => json!({ "delivered": true }),
+        Err(e) => {
+            tracing::warn!(channel = %out.channel, error = %e, "handoff message not delivered");
+            json!({ "delivered": false, "error": e.to_string() })
+        }
+    }
+}
+
+async fn console() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+            ),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        Html(CONSOLE_HTML),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    login: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AgentError> {
+    let b = body(b)?;
+    let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
+    let secure = if state.engine.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{COOKIE}={token}; Path=/agent; HttpOnly; SameSite=Strict{secure}");
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|e| AgentError::App(AppError::BadRequest(e.to_string())))?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "agent": session, "csrf": session.csrf })),
+    )
+        .into_response())
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AgentError> {
+    let a = writer(&state, &headers).await?;
+    if let Some(t) = cookie_token(&headers) {
+        state.services.agent_logout(&t, a.agent_id).await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            HeaderValue::from_static(
+                "freshbot_agent=; Path=/agent; HttpOnly; SameSite=Strict; Max-Age=0",
+            ),
+        )],
+        Json(json!({ "ok": true })),
+    )
+        .into_response())
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {
+    let a = agent(&state, &headers).await?;
+    Ok(Json(json!({ "agent": a, "csrf": a.csrf })))
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
+    agent(&state, &headers).await?;
+    Ok(Json(
+        json!({ "queue": state.services.handoff_queue().await? }),
+    ))
+}
+
+async fn agents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
+    agent(&state, &headers).await?;
+    let list: Vec<Value> = state
+        .services
+        .agents()
+        .await?
+        .into_iter()
+        .map(|(id, login, name)| json!({ "id": id, "login": login, "name": name }))
+        .collect();
+    Ok(Json(json!({ "agents": list })))
+}
+
+/// Per-agent handling records (JSON; the console shows them too).
+async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
+    agent(&state, &headers).await?;
+    Ok(Json(
+        json!({ "agents": state.services.agent_stats().await? }),
+    ))
+}
+
+async fn canned(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AgentError> {
+    agent(&state, &headers).await?;
+    let list: Vec<Value> = CANNED_REPLIES
+        .iter()
+        .map(|(k, zh, en)| json!({ "key": k, "zh": zh, "en": en }))
+        .collect();
+    Ok(Json(json!({ "canned": list })))
+}
+
+async fn conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AgentError> {
+    let a = agent(&state, &headers).await?;
+    let v = state.services.handoff_conversation(id).await?;
+    let orders: Vec<Value> = v
+        .orders
+        .iter()
+        .map(|o| {
+            let mut j =
+                serde_json::to_value(super::chat::OrderJson::from(o)).unwrap_or(Value::Null);
+            j["status_label"] = json!(o.status.label(v.lang));
+            j
+        })
+        .collect();
+    let addresses: Vec<Value> = v
+        .addresses
+        .iter()
+        .map(|(id, text)| json!({ "id": id, "text": text }))
+        .collect();
+    let mine = v.entry.agent_id == Some(a.agent_id)
+        && v.entry.status == crate::handoff::HandoffStatus::Claimed;
+    let slots = match v.orders.iter().find(|o| o.status.is_active()) {
+        Some(o) => state
+            .services
+            .free_slots(&o.address.zone)
+            .await?
+            .into_iter()
+            .map(|s| json!({ "start": s.start }))
+            .collect(),
+        None => vec![],
+    };
+    Ok(Json(json!({
+        "entry": v.entry,
+        "agent_name": v.agent_name,
+        "mine": mine,
+        "customer": { "name": v.customer_name, "phone": v.customer_phone, "lang": v.lang },
+        "transcript": v.transcript,
+        "orders": orders,
+        "addresses": addresses,
+        "free_slots": slots,
+    })))
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AgentError> {
+    let a = writer(&state, &headers).await?;
+    let out = state.services.claim_handoff(&a, id).await?;
+    Ok(Json(deliver(&state, &out).await))
+}
+
+#[derive(Deserialize)]
+struct TextBody {
+    text: String,
+}
+
+async fn message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    b: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, AgentError> {
+    let a = writer(&state, &headers).await?;
+    let b = body(b)?;
+    let out = state.services.agent_message(&a, id, &b.text).await?;
+    Ok(Json(deliver(&state, &out).await))
+}
+
+#[derive(Deserialize)]
+struct TransferBody {
+    to: String,
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    b: Result<Json<TransferBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, AgentError> {
+    let a = writer(&state, &headers).await?;
+    let b = body(b)?;
+    state.services.transfer_handoff(&a, id, &b.to).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+#[derive(Deserialize)]
+struct ReleaseBody {
+    #[serde(default)]
+    outcome: Option<HandoffOutcome>,
+    #[serde(default)]
+    summary: String,
+}
+
+async fn release(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    b: Result<Json<ReleaseBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, AgentError> {
+    let a = writer(&state, &headers).await?;
+    let b = body(b)?;
+    let out = state
+        .services
+        .release_handoff(
+            &a,
+            id,
+            b.outcome.unwrap_or(HandoffOutcome::Resolved),
+            &b.summary,
+        )
+        .await?;
+    Ok(Json(deliver(&state, &out).await))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OrderActionBody {
+    slot_start: Option<chrono::DateTime<chrono::Utc>>,
+    reason: Option<String>,
+    waive_fee: bool,
+    address_id: Option<i64>,
+    amount_fen: Option<i64>,
+    note: String,
+}
+
+async fn order_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, number, action)): Path<(i64, String, String)>,
+    b: Result<Json<OrderActionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, AgentError> {
+    let a = writer(&state, &headers).await?;
+    let b = body(b)?;
+    let s = &state.services;
+    let missing = |f: &str| AgentError::Handoff(HandoffError::Invalid(format!("{f} is required")));
+    let order = match action.as_str() {
+        "reschedule" => {
+            let slot = b.slot_start.ok_or_else(|| missing("slot_start"))?;
+            s.agent_reschedule(&a, id, &number, slot).await?
+        }
+        "cancel" => {
+            let reason: CancelReason = b
+                .reason
+                .as_deref()
+                .unwrap_or("other")
+                .parse()
+                .map_err(|e: String| AgentError::Handoff(HandoffError::Invalid(e)))?;
+            s.agent_cancel(&a, id, &number, reason, b.waive_fee)
+                .await?
+                .0
+        }
+        "address" => {
+            let addr = b.address_id.ok_or_else(|| missing("address_id"))?;
+            s.agent_change_address(&a, id, &number, AddressId(addr))
+                .await?
+        }
+        "refund" => {
+            let amount = b.amount_fen.ok_or_else(|| missing("amount_fen"))?;
+            s.agent_note_refund(&a, id, &number, amount, &b.note)
+                .await?;
+            return Ok(Json(json!({ "ok": true })));
+        }
+        _ => {
+            return Err(AgentError::App(AppError::BadRequest(format!(
+                "unknown action {action:?}"
+            ))));
+        }
+    };
+    Ok(Json(
+        json!({ "ok": true, "order": super::chat::OrderJson::from(&order) }),
+    ))
+}
+
+/// `GET /agent/ws`: queue and transcript changes as JSON text frames, for logged-in agents.
+async fn live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AgentError> {
+    agent(&state, &headers).await?;
+    // Browsers send cookies on cross-site WebSocket handshakes in some cases: the origin must
+    // be this host.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+        if origin_host != host {
+            return Err(AgentError::Csrf);
+        }
+    }
+    let mut events = state.services.handoff_events().subscribe();
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        loop {
+            tokio::select! {
+                e = events.recv() => {
+                    let text = match e {
+                        Ok(e) => serde_json::to_string(&e).unwrap_or_default(),
+                        // Fell behind: tell the page to reload everything.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            r#"{"type":"queue","handoff_id":0}"#.to_owned()
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    };
+                    if socket.send(ws::Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                m = socket.recv() => match m {
+                    Some(Ok(ws::Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }))
+}
