@@ -57,8 +57,6 @@ pub struct TestApp {
     /// The senders the app pushes and relays through (with the test's doubles).
     pub senders: freshbot::channels::Senders,
     pub clock: Arc<ManualClock>,
-    /// The app's outbound senders (the web channel's stores pushes for `/ws/chat`).
-    pub senders: freshbot::channels::Senders,
     _dir: tempfile::TempDir,
 }
 
@@ -111,7 +109,6 @@ pub async fn spawn_app_with_senders(
         services,
         senders,
         clock,
-        senders,
         _dir: dir,
     }
 }
