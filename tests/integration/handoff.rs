@@ -499,3 +499,76 @@ async fn sla_apology_is_sent_once(backend: Backend) {
     );
 }
 on_both_backends!(sla_apology_is_sent_once);
+
+/// The console in a real browser: log in, the queue fills without reloading, claim, reply,
+/// the customer's next message arrives without reloading, release, and the bot answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn console_in_a_browser() {
+    let Some(b) = crate::browser::browser().await else {
+        return;
+    };
+    let t = setup(Backend::Sqlite, |_| {}).await;
+    b.goto(&t.app.url("/agent")).await;
+    b.type_into("#login", "xiaomei").await;
+    b.type_into("#password", "mei-password-1").await;
+    b.click("#login-btn").await;
+    b.wait_for(
+        "the console after login",
+        "!document.getElementById('app').classList.contains('hidden')",
+    )
+    .await;
+
+    let (token, user) = t.web_session().await;
+    t.say(&token, json!({ "text": "我要找人工客服" })).await;
+    b.wait_for(
+        "the new queue entry, pushed over the WebSocket",
+        "document.querySelector('#queue li[data-id]')",
+    )
+    .await;
+    b.click("#queue li[data-id]").await;
+    b.wait_for(
+        "the claim button",
+        "!document.getElementById('claim').disabled",
+    )
+    .await;
+    b.click("#claim").await;
+    b.wait_for(
+        "the send button",
+        "!document.getElementById('send').disabled",
+    )
+    .await;
+    b.type_into("#reply", "您好,我是小美,请问怎么了?").await;
+    b.click("#send").await;
+    for _ in 0..100 {
+        if t.web
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(u, m)| u == &user && m.contains("我是小美"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        t.web
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(u, m)| u == &user && m.contains("我是小美")),
+        "the agent's reply went out on the customer's web channel"
+    );
+
+    let r = t.say(&token, json!({ "text": "我的西红柿是坏的" })).await;
+    assert!(texts(&r).is_empty(), "the bot stays silent: {r}");
+    b.wait_for_text("我的西红柿是坏的").await;
+
+    b.click("#release").await;
+    b.wait_for("the release", "document.getElementById('send').disabled")
+        .await;
+    let r = t.say(&token, json!({ "text": "运费多少" })).await;
+    assert!(!texts(&r).is_empty(), "the bot answers again: {r}");
+    b.close().await;
+}
