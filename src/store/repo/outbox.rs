@@ -75,20 +75,27 @@ pub struct Delivery {
     pub status: String,
 }
 
+/// Pending, its time has come, and nobody holds a live lease on it.
+fn due(now: DateTime<Utc>) -> sea_orm::Condition {
+    use sea_orm::{ColumnTrait, Condition};
+    Condition::all()
+        .add(outbox::Column::Status.eq("pending"))
+        .add(outbox::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(outbox::Column::LockedUntil.is_null())
+                .add(outbox::Column::LockedUntil.lte(now)),
+        )
+}
+
 impl Tx {
     /// Whether any event is due (a cheap read before taking the write lock).
     pub async fn outbox_due(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect};
+        use sea_orm::{QueryFilter, QuerySelect};
         Ok(outbox::Entity::find()
             .select_only()
             .column(outbox::Column::Id)
-            .filter(outbox::Column::Status.eq("pending"))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .filter(
-                Condition::any()
-                    .add(outbox::Column::LockedUntil.is_null())
-                    .add(outbox::Column::LockedUntil.lte(now)),
-            )
+            .filter(due(now))
             .into_tuple::<i64>()
             .one(self.c())
             .await?
@@ -106,15 +113,9 @@ impl Tx {
         limit: u64,
     ) -> Result<Vec<ClaimedEvent>, StoreError> {
         use sea_orm::sea_query::{Expr, LockBehavior, LockType};
-        use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect};
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
         let rows = outbox::Entity::find()
-            .filter(outbox::Column::Status.eq("pending"))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .filter(
-                Condition::any()
-                    .add(outbox::Column::LockedUntil.is_null())
-                    .add(outbox::Column::LockedUntil.lte(now)),
-            )
+            .filter(due(now))
             .order_by_asc(outbox::Column::Id)
             .limit(limit)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
