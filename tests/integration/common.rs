@@ -173,6 +173,27 @@ impl TestApp {
         (c, a.id.unwrap())
     }
 
+    /// A new web customer's order of two jin of tomatoes and a box of eggs for the first
+    /// free slot (above the minimum order).
+    pub async fn placed_order(&self, name: &str) -> freshbot::domain::Order {
+        let (c, addr) = self.customer(name).await;
+        let slot = self.slot_starts("huangpu").await[0];
+        self.services
+            .place_order(
+                &c,
+                order(
+                    vec![
+                        line("VEG-TOMATO", "2", Unit::Jin),
+                        line("EGG-CHICKEN", "1", Unit::Box),
+                    ],
+                    slot,
+                    addr,
+                ),
+            )
+            .await
+            .unwrap()
+    }
+
     /// Starts of the bookable slots in the customer's zone, soonest first.
     pub async fn slot_starts(&self, zone: &str) -> Vec<DateTime<Utc>> {
         self.services

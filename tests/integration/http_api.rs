@@ -1,9 +1,8 @@
 //! The HTTP surface of the foundation: health, readiness, catalog, operator status changes.
 
-use freshbot::domain::Unit;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_TOKEN, Backend, line, order, spawn_app};
+use crate::common::{ADMIN_TOKEN, Backend, spawn_app};
 use crate::on_both_backends;
 
 async fn health_catalog_and_operator_status(backend: Backend) {
@@ -49,23 +48,7 @@ async fn health_catalog_and_operator_status(backend: Backend) {
             .any(|p| p["sku"] == "FRUIT-PINEAPPLE" && p["in_stock"] == false)
     );
 
-    let (c, addr) = app.customer("ops").await;
-    let slot = app.slot_starts("huangpu").await[0];
-    let o = app
-        .services
-        .place_order(
-            &c,
-            order(
-                vec![
-                    line("VEG-TOMATO", "2", Unit::Jin),
-                    line("EGG-CHICKEN", "1", Unit::Box),
-                ],
-                slot,
-                addr,
-            ),
-        )
-        .await
-        .unwrap();
+    let o = app.placed_order("ops").await;
     let url = app.url(&format!("/api/admin/orders/{}/status", o.number));
 
     let r = http

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::browser::browser;
-use crate::common::{ADMIN_TOKEN, Backend, TestApp, line, order, spawn_app};
+use crate::common::{ADMIN_TOKEN, Backend, TestApp, spawn_app};
 use crate::on_both_backends;
 
 async fn new_session(app: &TestApp) -> (String, String) {
@@ -34,23 +34,7 @@ async fn new_session(app: &TestApp) -> (String, String) {
 
 /// A placed order of two jin of tomatoes and a box of eggs for a new customer; returns its number and token.
 async fn placed_order(app: &TestApp, name: &str) -> (String, String) {
-    let (c, addr) = app.customer(name).await;
-    let slot = app.slot_starts("huangpu").await[0];
-    let o = app
-        .services
-        .place_order(
-            &c,
-            order(
-                vec![
-                    line("VEG-TOMATO", "2", Unit::Jin),
-                    line("EGG-CHICKEN", "1", Unit::Box),
-                ],
-                slot,
-                addr,
-            ),
-        )
-        .await
-        .unwrap();
+    let o = app.placed_order(name).await;
     (o.number.to_string(), o.tracking_token)
 }
 
