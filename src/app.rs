@@ -189,6 +189,7 @@ impl Application {
             background.spawn(tg.run(stop_rx.clone()));
         }
         let sweeper = tokio::spawn(handoff_sweeper(self.services.clone(), self.senders.clone()));
+        let offers = tokio::spawn(substitution_sweeper(self.services.clone()));
         let web = self.web.clone();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -199,6 +200,7 @@ impl Application {
             .await;
         let _ = stop_tx.send(true);
         sweeper.abort();
+        offers.abort();
         while background.join_next().await.is_some() {}
         served?;
         Ok(())
@@ -220,6 +222,18 @@ async fn handoff_sweeper(services: Services, senders: Senders) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "handoff SLA sweep failed"),
+        }
+    }
+}
+
+/// Every 15 s: substitution offers nobody answered count as "no", so their orders get packed.
+async fn substitution_sweeper(services: Services) {
+    let every = std::time::Duration::from_secs(15);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = services.expire_substitution_offers().await {
+            tracing::warn!(error = %e, "substitution offer sweep failed");
         }
     }
 }

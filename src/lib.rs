@@ -3,6 +3,7 @@
 //! Dependencies point one way: adapters (`cli`, `http`) -> `services` -> `domain`.
 //! `domain`, `nlu` and `fulfillment` are pure: no I/O, no clocks, no randomness of their own.
 
+pub mod analytics;
 pub mod app;
 pub mod channels;
 pub mod cli;

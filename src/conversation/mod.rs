@@ -143,6 +143,14 @@ impl Engine {
         };
         let leaving_queue = matches!(event, Event::Button(Payload::BackToBot));
         let text_lang = switch_language(&event);
+        let wants_offers = match &event {
+            Event::Text { understanding, .. } => matches!(
+                understanding.intent,
+                dialog::Intent::Affirm | dialog::Intent::Deny
+            ),
+            Event::Button(Payload::Substitution { .. }) => true,
+            _ => false,
+        };
         let wants_membership = match &event {
             Event::Text { understanding, .. } => understanding.intent == dialog::Intent::Membership,
             Event::Button(Payload::Start(i)) => *i == dialog::Intent::Membership,
@@ -161,7 +169,7 @@ impl Engine {
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let data = self.load(&customer, wants_membership).await?;
+                let data = self.load(&customer, wants_membership, wants_offers).await?;
                 let step = dialog::step(&mut state, event.clone(), &data.context(self));
                 if let Some(v) = s
                     .save_conversation(inbound.channel, &inbound.user, &state, version)
@@ -191,7 +199,7 @@ impl Engine {
             let outcome = self.execute(&inbound, &customer, cmd).await?;
             // Feed the outcome back; on a version conflict reload and apply it to the new state.
             loop {
-                let data = self.load(&customer, false).await?;
+                let data = self.load(&customer, false, false).await?;
                 let mut next = state.clone();
                 let more = dialog::step(
                     &mut next,
@@ -314,6 +322,17 @@ impl Engine {
                 s.set_language(customer, lang).await?;
                 Outcome::Done
             }
+            Command::AnswerSubstitution { offer, accept } => Outcome::SubstitutionAnswered(
+                user_result(s.answer_substitution(customer, offer, accept).await)?,
+            ),
+            Command::AssessRisk { number } => {
+                let verdict = s.assess_order_risk(customer, &number).await?;
+                Outcome::RiskAssessed {
+                    number,
+                    flagged: verdict.flagged,
+                    summary: verdict.summary(),
+                }
+            }
         })
     }
 
@@ -323,6 +342,7 @@ impl Engine {
         &self,
         customer: &Customer,
         want_membership: bool,
+        want_offers: bool,
     ) -> Result<TurnData, ServiceError> {
         let s = &self.services;
         let catalog = s.catalog().await?;
@@ -347,7 +367,13 @@ impl Engine {
         } else {
             None
         };
+        let offers = if want_offers {
+            s.open_substitution_offers(customer).await?
+        } else {
+            vec![]
+        };
         Ok(TurnData {
+            offers,
             now: s.now(),
             catalog,
             orders,
@@ -405,6 +431,7 @@ fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, Serv
             }
             ServiceError::Geo(g) => Failure::Address(g.to_string()),
             ServiceError::UnknownOrder(_) => Failure::UnknownOrder,
+            ServiceError::OfferClosed => Failure::OfferClosed,
             e @ (ServiceError::Store(_) | ServiceError::State(_)) => return Err(e),
             e => Failure::Other(e.to_string()),
         })),
@@ -418,6 +445,7 @@ struct TurnData {
     addresses: Vec<crate::domain::DeliveryAddress>,
     free_slots: HashMap<String, Vec<FreeSlot>>,
     membership: Option<crate::services::Membership>,
+    offers: Vec<crate::services::OfferView>,
 }
 
 impl TurnData {
@@ -431,6 +459,7 @@ impl TurnData {
             free_slots: &self.free_slots,
             faq: &engine.faq,
             membership: self.membership.as_ref(),
+            offers: &self.offers,
             public_url: &engine.public_url,
         }
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{BusinessRules, DeliveryAddress, Lang, Order, Product, Sku, StockLevel};
-use crate::services::{FreeSlot, Membership};
+use crate::services::{FreeSlot, Membership, OfferView};
 
 /// FAQ answers by intent label and language (`intents/faq.yml`).
 #[derive(Debug, Clone, Default)]
@@ -34,6 +34,9 @@ pub struct Context<'a> {
     pub free_slots: &'a HashMap<String, Vec<FreeSlot>>,
     pub faq: &'a Faq,
     pub membership: Option<&'a Membership>,
+    /// Substitution offers waiting for the customer's answer, newest first (loaded only when
+    /// the turn could be an answer: a yes, a no, or the offer's button).
+    pub offers: &'a [OfferView],
     /// Base URL of public pages (tracking links).
     pub public_url: &'a str,
 }

@@ -121,6 +121,15 @@ pub enum Command {
         summary: String,
     },
     SetLanguage(crate::domain::Lang),
+    /// Yes or no to a substitution offer (after a short pick).
+    AnswerSubstitution {
+        offer: i64,
+        accept: bool,
+    },
+    /// Score a just-placed order with the risk rules.
+    AssessRisk {
+        number: String,
+    },
 }
 
 /// What came of a command.
@@ -132,7 +141,16 @@ pub enum Outcome {
     Rescheduled(Result<Order, Failure>),
     AddressChanged(Result<Order, Failure>),
     Cancelled(Result<(Order, Fen), Failure>),
-    HandedOff { position: usize },
+    HandedOff {
+        position: usize,
+    },
+    SubstitutionAnswered(Result<crate::services::SubstitutionAnswer, Failure>),
+    RiskAssessed {
+        number: String,
+        flagged: bool,
+        /// For the agent who takes the conversation.
+        summary: String,
+    },
     Done,
 }
 
@@ -158,6 +176,8 @@ pub enum Failure {
         limit_km: f64,
     },
     UnknownOrder,
+    /// A substitution offer already answered, expired, or no longer applicable.
+    OfferClosed,
     /// Anything else; the message is for the log, the customer gets an apology.
     Other(String),
 }

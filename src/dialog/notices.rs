@@ -203,8 +203,8 @@ fn status_notice(
 }
 
 /// A line went short at picking: say what is missing and what it costs (nothing), and offer
-/// the ways out. (Adding the suggested substitute to an order already being picked is not
-/// built yet: the picker's wave has no task for it.)
+/// the ways out: the suggested replacement (yes / no, also answerable in words), cancelling,
+/// a person. With the customer's consent from ordering time the replacement was already added.
 fn substitute_notice(payload: &Value, order: &Order, lang: Lang, number: &str) -> Vec<Reply> {
     let name = payload
         .get(lang.pick("name_zh", "name_en"))
@@ -214,7 +214,15 @@ fn substitute_notice(payload: &Value, order: &Order, lang: Lang, number: &str) -
         .get("picked_milli")
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    let text = match (lang, picked > 0) {
+    let sub_name = payload
+        .get(lang.pick("substitute_name_zh", "substitute_name_en"))
+        .and_then(Value::as_str);
+    let offer = payload.get("offer").and_then(Value::as_i64);
+    let applied = payload
+        .get("applied")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let short = match (lang, picked > 0) {
         (Lang::Zh, true) => format!("抱歉,订单 {number} 的{name}库存不够,只能送部分,差价不收。"),
         (Lang::Zh, false) => format!("抱歉,订单 {number} 的{name}缺货了,这件不收钱。"),
         (Lang::En, true) => format!(
@@ -224,10 +232,63 @@ fn substitute_notice(payload: &Value, order: &Order, lang: Lang, number: &str) -
             "Sorry, {name} for order {number} is out of stock: you won't be charged for it."
         ),
     };
+    let open = order.status == OrderStatus::Picking || order.status == OrderStatus::Confirmed;
+    let mut buttons = vec![];
+    let text = match (sub_name, offer, applied) {
+        (Some(sub), Some(_), true) => match lang {
+            Lang::Zh => format!("{short}\n按您下单时的设置,已为您换成同类的{sub}。"),
+            Lang::En => format!(
+                "{short}\nAs you agreed when ordering, we've replaced it with a similar item: {sub}."
+            ),
+        },
+        (Some(sub), Some(offer), false) if order.status == OrderStatus::Picking => {
+            let price = payload
+                .get("substitute_price_fen")
+                .and_then(Value::as_i64)
+                .map(Fen::new);
+            buttons.push(button(
+                &match lang {
+                    Lang::Zh => format!("换成{sub}"),
+                    Lang::En => format!("Yes, {sub}"),
+                },
+                Payload::Substitution {
+                    offer,
+                    accept: true,
+                },
+            ));
+            buttons.push(button(
+                lang.pick("不用换", "No, thanks"),
+                Payload::Substitution {
+                    offer,
+                    accept: false,
+                },
+            ));
+            let price = price
+                .map(|p| match lang {
+                    Lang::Zh => format!("(单价 {p})"),
+                    Lang::En => format!(" ({p} per unit)"),
+                })
+                .unwrap_or_default();
+            let until = time_field(payload, "expires_at")
+                .map(|t| match lang {
+                    Lang::Zh => format!(",{} 前没回复就按不换处理", clock(t)),
+                    Lang::En => format!("; with no answer by {} we go without it", clock(t)),
+                })
+                .unwrap_or_default();
+            match lang {
+                Lang::Zh => {
+                    format!("{short}\n要换成同类的{sub}{price}吗?回复“好的”或“不用”也可以{until}。")
+                }
+                Lang::En => format!(
+                    "{short}\nShall we replace it with {sub}{price}? Reply \"yes\" or \"no\"{until}."
+                ),
+            }
+        }
+        _ => short,
+    };
     // Cancelling is still possible while picking (with the policy's fee, stated before
     // confirming); the cancel flow asks for the reason and offers its fix first.
-    let mut buttons = vec![];
-    if order.status == OrderStatus::Picking || order.status == OrderStatus::Confirmed {
+    if open && buttons.is_empty() {
         buttons.push(button(
             lang.pick("取消订单", "Cancel the order"),
             Payload::Start(Intent::Cancel),

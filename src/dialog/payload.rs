@@ -29,6 +29,11 @@ pub enum Payload {
     /// Leave the human queue and talk to the bot again.
     BackToBot,
     KeepWaiting,
+    /// The answer to a substitution offer made after a short pick.
+    Substitution {
+        offer: i64,
+        accept: bool,
+    },
 }
 
 impl Payload {
@@ -50,6 +55,9 @@ impl Payload {
             Payload::Human => "human".into(),
             Payload::BackToBot => "bot".into(),
             Payload::KeepWaiting => "wait".into(),
+            Payload::Substitution { offer, accept } => {
+                format!("sub:{offer}:{}", if *accept { "y" } else { "n" })
+            }
         }
     }
 
@@ -87,6 +95,14 @@ impl Payload {
             }
             ("reason", 1) => Payload::Reason(rest[0].parse().ok()?),
             ("addr", 1) => Payload::Address(AddressId(rest[0].parse().ok()?)),
+            ("sub", 2) => Payload::Substitution {
+                offer: rest[0].parse().ok().filter(|id: &i64| *id > 0)?,
+                accept: match rest[1] {
+                    "y" => true,
+                    "n" => false,
+                    _ => return None,
+                },
+            },
             _ => return None,
         })
     }
@@ -117,6 +133,14 @@ mod tests {
             Payload::Human,
             Payload::BackToBot,
             Payload::KeepWaiting,
+            Payload::Substitution {
+                offer: 12,
+                accept: true,
+            },
+            Payload::Substitution {
+                offer: 9_000_000_000,
+                accept: false,
+            },
         ];
         for p in all {
             let e = p.encode();
@@ -136,6 +160,9 @@ mod tests {
             "start:rm -rf",
             "reduce:X:0",
             "yes:1",
+            "sub:0:y",
+            "sub:-3:y",
+            "sub:7:maybe",
             &"x".repeat(100),
         ] {
             assert_eq!(Payload::parse(bad), None, "{bad}");

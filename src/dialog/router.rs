@@ -77,6 +77,7 @@ pub(super) fn route_intent(
                 lang.pick("再见,祝您生活愉快!🥕", "Bye, have a nice day! 🥕"),
             ));
         }
+        Intent::Affirm | Intent::Deny if flows::substitution::typed_answer(u, ctx, out) => {}
         Intent::Affirm | Intent::Deny => {
             // Nothing was asked: show what we can do.
             out.say(Reply::with_buttons(

@@ -191,6 +191,13 @@ pub fn failure(f: &Failure, lang: Lang) -> Reply {
         }
         (Failure::UnknownOrder, Lang::Zh) => "没有找到这个订单。".to_owned(),
         (Failure::UnknownOrder, Lang::En) => "I couldn't find that order.".to_owned(),
+        (Failure::OfferClosed, Lang::Zh) => {
+            "这个替换建议已经处理过或过期了,订单按现在的内容配送。".to_owned()
+        }
+        (Failure::OfferClosed, Lang::En) => {
+            "That substitution offer was already settled or has expired; the order goes as it is now."
+                .to_owned()
+        }
         (Failure::Other(_), Lang::Zh) => {
             "抱歉,系统出了点问题,请稍后再试,或者转人工客服。".to_owned()
         }

@@ -63,6 +63,9 @@ pub enum ServiceError {
     /// Conversation state that could not be serialised (a bug).
     #[error("conversation state could not be saved: {0}")]
     State(String),
+    /// A substitution offer that was already answered, expired, or is not the customer's.
+    #[error("that substitution offer is no longer open")]
+    OfferClosed,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),

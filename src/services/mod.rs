@@ -14,6 +14,7 @@ mod handoff;
 mod membership;
 mod orders;
 mod outbox;
+mod risk;
 mod warehouse;
 mod web_push;
 
@@ -29,9 +30,10 @@ pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
 pub use outbox::{Audience, ClaimedEvent, Delivery};
 pub use warehouse::{
-    DEMO_WAREHOUSE_TOML, LowStockAlert, PartialTerms, PickInstruction, PickingDay, PickingWave,
-    PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig, WarehouseConfig,
-    WarehouseConfigError, WarehouseError, WaveBatch,
+    DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, OfferView, PartialTerms, PickInstruction,
+    PickingDay, PickingWave, PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest,
+    SubstitutionAnswer, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError, WarehouseError,
+    WaveBatch,
 };
 pub use web_push::{CourierPosition, MAX_PUSH_PAGE, PushPage, TrackingLine, TrackingView, WebPush};
 

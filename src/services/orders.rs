@@ -211,7 +211,8 @@ impl Services {
             })
             .collect();
         let products = self.products_for(&tx, skus).await?;
-        let mut next_line_no = i32::try_from(current.lines.len() + 1).unwrap_or(i32::MAX);
+        // removed lines keep their numbers: count on from the highest
+        let mut next_line_no = tx.next_line_no(id).await?;
         for change in &changes {
             match change {
                 LineChange::Remove(sku) => {
@@ -454,6 +455,40 @@ impl Services {
         waive_fee: bool,
     ) -> Result<(Order, Fen), ServiceError> {
         let now = self.now();
+        let (order, fee) = self
+            .cancel_within(&tx, &row, reason, reason_text, actor, waive_fee, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(number = %order.number, fee = %fee, reason = reason.code(), "order cancelled");
+        Ok((order, fee))
+    }
+
+    /// The shop cancels inside the caller's transaction (nothing left to deliver): no fee.
+    pub(crate) async fn cancel_in_tx(
+        &self,
+        tx: &Tx,
+        row: &OrderRow,
+        reason: CancelReason,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, Fen), ServiceError> {
+        self.cancel_within(tx, row, reason, None, actor, true, now)
+            .await
+    }
+
+    /// The cancellation itself, without commit: policy fee, stock and slot released, record,
+    /// history and the customer's event.
+    #[allow(clippy::too_many_arguments)]
+    async fn cancel_within(
+        &self,
+        tx: &Tx,
+        row: &OrderRow,
+        reason: CancelReason,
+        reason_text: Option<String>,
+        actor: Actor,
+        waive_fee: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, Fen), ServiceError> {
         let status: OrderStatus = row.status.parse()?;
         let fee =
             match self
@@ -511,15 +546,13 @@ impl Services {
         tx.enqueue(
             &order_event(
                 "order_cancelled",
-                &row,
+                row,
                 json!({ "fee_fen": fee.get(), "reason": reason.code(), "by": actor.code() }),
             ),
             now,
         )
         .await?;
         let order = tx.order(id).await?.ok_or(ServiceError::Concurrent)?;
-        tx.commit().await?;
-        tracing::info!(number = %order.number, fee = %fee, reason = reason.code(), "order cancelled");
         Ok((order, fee))
     }
 

@@ -4,6 +4,7 @@ mod cancel;
 pub(super) mod info;
 mod manage;
 mod order;
+pub(super) mod substitution;
 
 use super::{
     Context, DialogState, Flow, Intent, Outcome, Payload, Reply, Step, Understanding, text,
@@ -96,6 +97,11 @@ pub(super) fn leave(state: &mut DialogState, ctx: &Context, out: &mut Step) {
 }
 
 pub(super) fn on_button(state: &mut DialogState, p: Payload, ctx: &Context, out: &mut Step) {
+    // An offer's answer is valid in any flow; the flow's question is repeated afterwards.
+    if let Payload::Substitution { offer, accept } = p {
+        substitution::on_button(offer, accept, out);
+        return;
+    }
     let handled = match state.flow {
         Some(Flow::Order(_)) => order::on_button(state, &p, ctx, out),
         Some(Flow::Cancel(_)) => cancel::on_button(state, &p, ctx, out),
@@ -174,6 +180,9 @@ pub(super) fn on_outcome(state: &mut DialogState, o: Outcome, ctx: &Context, out
         }
         Outcome::Cancelled(_) => cancel::on_outcome(state, o, ctx, out),
         Outcome::HandedOff { position } => info::handed_off(state, position, out),
+        Outcome::SubstitutionAnswered(_) | Outcome::RiskAssessed { .. } => {
+            substitution::on_outcome(state, o, ctx, out)
+        }
         Outcome::Done => {}
         o => manage::on_outcome(state, o, ctx, out),
     }

@@ -305,6 +305,9 @@ pub(super) fn on_outcome(state: &mut DialogState, o: Outcome, ctx: &Context, out
                 vec![text::button(lang.pick("查看进度", "Track it"), Payload::Order(order.number.to_string()))],
             ));
             state.last_order = Some(order.number.to_string());
+            out.run(Command::AssessRisk {
+                number: order.number.to_string(),
+            });
             super::finish(state, ctx, out);
         }
         Outcome::OrderPlaced(Err(f)) => {

@@ -11,12 +11,14 @@ mod config;
 mod picking;
 mod replenish;
 mod stock;
+mod substitution;
 
 pub use config::{
     DEMO_WAREHOUSE_TOML, PartialTerms, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError,
 };
 pub use picking::{PickInstruction, PickingDay, PickingWave, ScanReport, ScanRequest, WaveBatch};
 pub use replenish::{LowStockAlert, PurchaseLine, ReplenishmentPlan};
+pub use substitution::{OFFER_TTL, OfferView, SubstitutionAnswer};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

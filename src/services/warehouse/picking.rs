@@ -410,20 +410,25 @@ impl Services {
             }
         }
 
-        let remaining = pending.len()
-            - usize::from(matches!(
-                outcome,
-                ScanOutcome::Ok | ScanOutcome::Short { .. }
-            ));
+        // Counted again: an applied substitute adds a task.
+        let remaining = tx
+            .pick_tasks_of_order(order_id)
+            .await?
+            .iter()
+            .filter(|t| t.status == "pending")
+            .count();
         let mut order_status = OrderStatus::Picking;
         if remaining == 0 {
             let order = tx
                 .order(order_id)
                 .await?
                 .ok_or(WarehouseError::Concurrent)?;
-            if order.lines.is_empty() {
-                // nothing at all could be picked: the order waits for the customer's answer
-                // to the substitute offer (or an operator) in picking
+            if tx.open_offer_count(order_id).await? > 0 {
+                // the customer is being asked about a substitute: the bag waits for the answer
+                // (or the offer's expiry), then it is packed
+                tracing::info!(order = %row.number, "waiting for the customer's substitute answer");
+            } else if order.lines.is_empty() {
+                // nothing at all could be picked and nothing can replace it
                 tracing::warn!(order = %row.number, "every line was short; order left in picking");
             } else {
                 let row = tx
@@ -489,30 +494,30 @@ impl Services {
         };
         tx.set_line_quantity(order_id, &task.sku, kept).await?;
         tx.set_line_picked(order_id, task.line_no, picked).await?;
+        super::substitution::retotal(tx, order_id, now).await?;
         let order = tx
             .order(order_id)
             .await?
             .ok_or(WarehouseError::Concurrent)?;
-        let goods: Fen = order
-            .lines
-            .iter()
-            .map(|l| l.quantity.price(l.unit_price))
-            .sum();
-        let fee = order.totals.delivery_fee;
-        tx.set_order_totals(
-            order_id,
-            Totals {
-                goods,
-                delivery_fee: fee,
-                total: goods + fee,
-            },
-            now,
-        )
-        .await?;
 
         let catalog = tx.catalog().await?;
         let in_order: Vec<Sku> = order.lines.iter().map(|l| l.sku.clone()).collect();
         let sub = suggest_substitute(&catalog, &task.sku, missing, &in_order);
+        let offer = match sub {
+            Some(p) => Some(
+                super::substitution::offer_substitute(
+                    tx,
+                    row,
+                    order.auto_substitute,
+                    &task.sku,
+                    missing,
+                    p,
+                    now,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         tx.enqueue(
             &OutboxEvent {
                 kind: "substitute_needed",
@@ -531,6 +536,9 @@ impl Services {
                     "substitute_name_en": sub.map(|p| p.name_en.as_str()),
                     "substitute_price_fen": sub.map(|p| p.price.get()),
                     "auto_substitute": order.auto_substitute,
+                    "offer": offer.map(|o| o.id),
+                    "applied": offer.is_some_and(|o| o.applied),
+                    "expires_at": offer.filter(|o| !o.applied).map(|o| o.expires_at),
                 }),
             },
             now,

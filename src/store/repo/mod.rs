@@ -11,6 +11,7 @@ mod orders;
 mod outbox;
 mod slots;
 mod staff;
+mod substitutions;
 mod warehouse;
 mod web_pushes;
 
@@ -19,6 +20,7 @@ pub use conversations::VersionConflict;
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
+pub use substitutions::{NewOffer, OfferStatus, SubstitutionOffer};
 pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
 pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 

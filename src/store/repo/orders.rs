@@ -143,6 +143,19 @@ impl Tx {
         Ok(())
     }
 
+    /// The number for a new line: one past the highest, removed lines included (line numbers
+    /// key pick tasks and scans, so they are never reused).
+    pub async fn next_line_no(&self, order: OrderId) -> Result<i32, StoreError> {
+        let last = order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.eq(order.0))
+            .order_by_desc(order_lines::Column::LineNo)
+            .one(self.c())
+            .await?
+            .map(|l| l.line_no)
+            .unwrap_or(0);
+        Ok(last.saturating_add(1))
+    }
+
     /// Sets a line's quantity, or removes the line with `None`.
     pub async fn set_line_quantity(
         &self,
