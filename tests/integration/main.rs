@@ -12,6 +12,7 @@ mod http_api;
 mod notify;
 mod orders;
 mod stories;
+mod substitution;
 mod telegram;
 mod warehouse;
 mod web_chat;

@@ -42,7 +42,11 @@ async fn short_picked(
         .plan_picking_wave(&WarehouseConfig::demo().unwrap(), slot)
         .await
         .unwrap();
-    let r = app.services.scan(scan(&o, "VEG-LETTUCE", 500)).await.unwrap();
+    let r = app
+        .services
+        .scan(scan(&o, "VEG-LETTUCE", 500))
+        .await
+        .unwrap();
     assert!(matches!(r.outcome, ScanOutcome::Short { .. }), "{r:?}");
     let tx = app.services.store().begin_read().await.unwrap();
     let event = tx
@@ -93,7 +97,10 @@ async fn say(engine: &Engine, user: &str, content: Content) -> Vec<Reply> {
 }
 
 fn texts(r: &[Reply]) -> String {
-    r.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n")
+    r.iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The customer taps "换成空心菜": the substitute becomes a line (priced, stock reserved,
@@ -103,7 +110,11 @@ async fn accepting_by_button_adds_the_substitute_to_order_and_pick_list(backend:
     let app = spawn_app(backend).await;
     let (_, o, event) = short_picked(&app, "sub-yes", false).await;
     let push = pushed(&app, &o, &event).await;
-    assert!(push.text.contains("生菜") && push.text.contains("空心菜"), "{}", push.text);
+    assert!(
+        push.text.contains("生菜") && push.text.contains("空心菜"),
+        "{}",
+        push.text
+    );
     let yes = push
         .buttons
         .iter()
@@ -116,7 +127,11 @@ async fn accepting_by_button_adds_the_substitute_to_order_and_pick_list(backend:
 
     let engine = app.engine(NLU.clone());
     let replies = say(&engine, "sub-yes", Content::Button(yes.clone())).await;
-    assert!(texts(&replies).contains("已为您换成空心菜"), "{}", texts(&replies));
+    assert!(
+        texts(&replies).contains("已为您换成空心菜"),
+        "{}",
+        texts(&replies)
+    );
 
     let after = now_order(&app, &o).await;
     let sub = after
@@ -125,25 +140,43 @@ async fn accepting_by_button_adds_the_substitute_to_order_and_pick_list(backend:
         .find(|l| l.sku.as_str() == "VEG-WATERSPINACH")
         .expect("substitute line");
     assert_eq!(sub.quantity.milli(), 1500);
-    assert_eq!(sub.substitute_for.as_ref().map(|s| s.as_str()), Some("VEG-LETTUCE"));
+    assert_eq!(
+        sub.substitute_for.as_ref().map(|s| s.as_str()),
+        Some("VEG-LETTUCE")
+    );
     // 0.5 jin lettuce at 5.20 + eggs 15.90 + 1.5 jin water spinach at 5.00
     assert_eq!(after.totals.goods.get(), 260 + 1590 + 750);
     let reserved = stock(&app, "VEG-WATERSPINACH").await;
-    assert_eq!(reserved.1 - before.1, 1500, "the substitute's stock is reserved");
+    assert_eq!(
+        reserved.1 - before.1,
+        1500,
+        "the substitute's stock is reserved"
+    );
 
     // the same button again does nothing more
     let again = say(&engine, "sub-yes", Content::Button(yes)).await;
     assert!(texts(&again).contains("已经处理过"), "{}", texts(&again));
     assert_eq!(now_order(&app, &o).await.lines.len(), 3);
 
-    let r = app.services.scan(scan(&o, "EGG-CHICKEN", 1000)).await.unwrap();
-    assert_eq!(r.order_status, OrderStatus::Picking, "the substitute is still to pick");
+    let r = app
+        .services
+        .scan(scan(&o, "EGG-CHICKEN", 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.order_status,
+        OrderStatus::Picking,
+        "the substitute is still to pick"
+    );
     let r = app
         .services
         .scan(scan(&o, "VEG-WATERSPINACH", 1500))
         .await
         .unwrap();
-    assert_eq!((r.outcome, r.order_status), (ScanOutcome::Ok, OrderStatus::Packed));
+    assert_eq!(
+        (r.outcome, r.order_status),
+        (ScanOutcome::Ok, OrderStatus::Packed)
+    );
 }
 on_both_backends!(accepting_by_button_adds_the_substitute_to_order_and_pick_list);
 
@@ -152,7 +185,11 @@ on_both_backends!(accepting_by_button_adds_the_substitute_to_order_and_pick_list
 async fn declining_in_words_packs_the_waiting_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, o, _) = short_picked(&app, "sub-no", false).await;
-    let r = app.services.scan(scan(&o, "EGG-CHICKEN", 1000)).await.unwrap();
+    let r = app
+        .services
+        .scan(scan(&o, "EGG-CHICKEN", 1000))
+        .await
+        .unwrap();
     assert_eq!(
         (r.remaining, r.order_status),
         (0, OrderStatus::Picking),
@@ -173,7 +210,10 @@ on_both_backends!(declining_in_words_packs_the_waiting_order);
 async fn an_unanswered_offer_expires_and_the_order_goes_without(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, o, event) = short_picked(&app, "sub-late", false).await;
-    app.services.scan(scan(&o, "EGG-CHICKEN", 1000)).await.unwrap();
+    app.services
+        .scan(scan(&o, "EGG-CHICKEN", 1000))
+        .await
+        .unwrap();
     assert_eq!(app.services.expire_substitution_offers().await.unwrap(), 0);
     app.clock.advance(Duration::minutes(16));
     assert_eq!(app.services.expire_substitution_offers().await.unwrap(), 1);
@@ -181,7 +221,12 @@ async fn an_unanswered_offer_expires_and_the_order_goes_without(backend: Backend
 
     let offer = event["offer"].as_i64().unwrap();
     let engine = app.engine(NLU.clone());
-    let late = say(&engine, "sub-late", Content::Button(format!("sub:{offer}:y"))).await;
+    let late = say(
+        &engine,
+        "sub-late",
+        Content::Button(format!("sub:{offer}:y")),
+    )
+    .await;
     assert!(texts(&late).contains("过期"), "{}", texts(&late));
     assert_eq!(now_order(&app, &o).await.lines.len(), 2);
 }
@@ -194,11 +239,23 @@ async fn consent_at_order_time_applies_the_substitute_at_once(backend: Backend) 
     let (_, o, event) = short_picked(&app, "sub-auto", true).await;
     assert_eq!(event["applied"], true);
     let push = pushed(&app, &o, &event).await;
-    assert!(push.text.contains("已为您换成同类的空心菜"), "{}", push.text);
+    assert!(
+        push.text.contains("已为您换成同类的空心菜"),
+        "{}",
+        push.text
+    );
     assert!(!push.buttons.iter().any(|b| b.payload.starts_with("sub:")));
     let after = now_order(&app, &o).await;
-    assert!(after.lines.iter().any(|l| l.sku.as_str() == "VEG-WATERSPINACH"));
-    app.services.scan(scan(&o, "EGG-CHICKEN", 1000)).await.unwrap();
+    assert!(
+        after
+            .lines
+            .iter()
+            .any(|l| l.sku.as_str() == "VEG-WATERSPINACH")
+    );
+    app.services
+        .scan(scan(&o, "EGG-CHICKEN", 1000))
+        .await
+        .unwrap();
     let r = app
         .services
         .scan(scan(&o, "VEG-WATERSPINACH", 1500))
@@ -215,7 +272,12 @@ async fn a_stranger_cannot_answer_the_offer(backend: Backend) {
     let _ = app.customer("sub-stranger").await;
     let offer = event["offer"].as_i64().unwrap();
     let engine = app.engine(NLU.clone());
-    let r = say(&engine, "sub-stranger", Content::Button(format!("sub:{offer}:y"))).await;
+    let r = say(
+        &engine,
+        "sub-stranger",
+        Content::Button(format!("sub:{offer}:y")),
+    )
+    .await;
     assert!(texts(&r).contains("过期"), "{}", texts(&r));
     let r = say(&engine, "sub-stranger", Content::Text("好的".into())).await;
     assert!(!texts(&r).contains("换成"), "{}", texts(&r));

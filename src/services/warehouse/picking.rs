@@ -8,8 +8,7 @@ use serde_json::json;
 
 use super::{WarehouseConfig, WarehouseError, local_day_start, move_order};
 use crate::domain::{
-    CustomerId, Fen, Order, OrderId, OrderNumber, OrderStatus, Product, Quantity, Sku, StockLevel,
-    Totals,
+    CustomerId, Order, OrderId, OrderNumber, OrderStatus, Product, Quantity, Sku, StockLevel,
 };
 use crate::fulfillment::picking::{
     CustomerOrder, ExpectedLine, RoutingMethod, ScanOutcome, check_scan, plan_waves,
