@@ -127,10 +127,10 @@ pub struct WavePlan {
 ///
 /// The solver has one vehicle capacity. Routes are planned at the largest courier's capacity
 /// and then given to couriers largest load to largest capacity; if that leaves a route heavier
-/// than its courier, the wave is planned again at the smallest courier's capacity (every route
-/// then fits any courier, at the price of maybe more routes). Stops that still do not fit
-/// (fleet too small, a single order larger than any courier) are reported, never dropped
-/// silently.
+/// than its courier, the wave is planned again at the smallest courier's capacity (kept when
+/// every route then fits). Otherwise overfull routes give up their last stops, which go to
+/// the cheapest place on a route with room. Stops that still do not fit (fleet too small, a
+/// single order larger than any courier) are reported, never dropped silently.
 pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -> WavePlan {
     let mut unserved = Vec::new();
     if couriers.is_empty() {
@@ -201,36 +201,75 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
         && min_cap < max_cap
         && plannable.iter().all(|&i| stops[i].bags <= min_cap)
     {
-        routes = solve_at(min_cap).unwrap_or_default();
-        assignment = assign(&route_loads(&routes, &plannable, stops), couriers);
-        uniform = true;
+        // Kept only if every route then fits its courier; otherwise the repair below works
+        // on the first plan, which used the fleet's full capacity.
+        let alt = solve_at(min_cap).unwrap_or_default();
+        if let Some(a) = assign(&route_loads(&alt, &plannable, stops), couriers) {
+            routes = alt;
+            assignment = Some(a);
+            uniform = true;
+        }
     }
-    // Whatever still does not fit: give routes to couriers in order of load and capacity and
-    // take stops off the end of a route until it fits.
+    // Whatever still does not fit: give routes to couriers in order of load and capacity,
+    // take stops off the end of a route until it fits, and put each stop taken off where
+    // another courier has room (cheapest insertion by distance); the rest is unserved.
     let assignment =
         assignment.unwrap_or_else(|| greedy_assign(&routes, &plannable, stops, couriers));
-    let mut planned = Vec::new();
+    let mut by_courier: Vec<(usize, Vec<usize>, i64)> = Vec::new();
+    let mut left_over: Vec<usize> = Vec::new();
     for (k, route) in routes.iter().enumerate() {
         let Some(courier) = assignment.get(k).copied().flatten() else {
-            unserved.extend(
-                route
-                    .iter()
-                    .map(|&c| (plannable[c - 1], Unserved::OverCapacity)),
-            );
+            left_over.extend(route.iter().copied());
             continue;
         };
         let cap = couriers[courier].capacity_bags;
         let mut kept: Vec<usize> = Vec::new();
         let mut load = 0;
         for &c in route {
-            let i = plannable[c - 1];
-            if load + stops[i].bags <= cap {
-                load += stops[i].bags;
+            let bags = stops[plannable[c - 1]].bags;
+            if load + bags <= cap {
+                load += bags;
                 kept.push(c);
             } else {
-                unserved.push((i, Unserved::OverCapacity));
+                left_over.push(c);
             }
         }
+        by_courier.push((courier, kept, load));
+    }
+    // Couriers the solver left idle can take left-over stops too.
+    for c in 0..couriers.len() {
+        if !by_courier.iter().any(|(k, _, _)| *k == c) {
+            by_courier.push((c, Vec::new(), 0));
+        }
+    }
+    for c in left_over {
+        let bags = stops[plannable[c - 1]].bags;
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (r, (courier, kept, load)) in by_courier.iter().enumerate() {
+            if load + bags > couriers[*courier].capacity_bags {
+                continue;
+            }
+            for pos in 0..=kept.len() {
+                let before = if pos == 0 { 0 } else { kept[pos - 1] };
+                let after = kept.get(pos).copied().unwrap_or(0);
+                let delta = matrix.distance(before, c) + matrix.distance(c, after)
+                    - matrix.distance(before, after);
+                if best.is_none_or(|(d, _, _)| delta < d) {
+                    best = Some((delta, r, pos));
+                }
+            }
+        }
+        match best {
+            Some((_, r, pos)) => {
+                by_courier[r].1.insert(pos, c);
+                by_courier[r].2 += bags;
+            }
+            None => unserved.push((plannable[c - 1], Unserved::OverCapacity)),
+        }
+    }
+    by_courier.sort_by_key(|(courier, _, _)| *courier);
+    let mut planned = Vec::new();
+    for (courier, kept, load) in by_courier {
         if kept.is_empty() {
             continue;
         }
@@ -440,6 +479,7 @@ mod tests {
         }];
         let plan = plan_wave(&stops, &couriers, &params());
         let served: usize = plan.routes.iter().map(|r| r.stops.len()).sum();
+        // Three 3-bag stops fit the 9-bag courier; the 40-bag order and two more do not.
         assert_eq!(served, 3, "{plan:?}");
         assert_eq!(plan.unserved.len(), 3);
         assert!(plan.unserved.contains(&(0, Unserved::OverCapacity)));
