@@ -25,16 +25,21 @@ pub fn bags_for(quantities: &[Quantity]) -> i64 {
     let points: i64 = quantities
         .iter()
         .map(|q| match q.unit() {
-            Unit::Piece | Unit::Bunch => q.milli().div_ceil(1000) * 10,
-            Unit::Box | Unit::Bag => q.milli().div_ceil(1000) * 20,
+            Unit::Piece | Unit::Bunch => ceil_div(q.milli(), 1000) * 10,
+            Unit::Box | Unit::Bag => ceil_div(q.milli(), 1000) * 20,
             _ => match q.convert_to(Unit::G) {
                 // grams * 60 / 2500 points, rounded up.
-                Ok(g) => (g.milli().div_ceil(1000) * 3).div_ceil(125),
+                Ok(g) => ceil_div(ceil_div(g.milli(), 1000) * 3, 125),
                 Err(_) => BAG_POINTS,
             },
         })
         .sum();
-    points.div_ceil(BAG_POINTS).max(1)
+    ceil_div(points, BAG_POINTS).max(1)
+}
+
+/// `ceil(a / b)` for `a >= 0`, `b > 0` (quantities are positive).
+fn ceil_div(a: i64, b: i64) -> i64 {
+    (a.max(0) + b - 1) / b
 }
 
 /// When the customer must be told of a new ETA: it is later than the one last told by more
