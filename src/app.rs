@@ -21,6 +21,8 @@ pub struct Application {
     dispatcher: Option<Dispatcher>,
     /// Set when a bot token is configured.
     telegram: Option<Arc<crate::channels::telegram::Telegram>>,
+    /// Courier dispatch settings (the wave sweeper runs when `auto`).
+    dispatch: crate::services::DispatchSettings,
     web: crate::channels::web::WebHub,
 }
 
@@ -129,7 +131,8 @@ impl Application {
                         engine.clone(),
                         replies,
                     )
-                    .context("setting up Telegram")?,
+                    .context("setting up Telegram")?
+                    .with_dispatch_settings(settings.dispatch.clone()),
                 );
                 if tg.is_webhook() {
                     router = router.merge(tg.webhook_router());
@@ -152,6 +155,7 @@ impl Application {
             dispatcher,
             telegram,
             web,
+            dispatch: settings.dispatch.clone(),
         })
     }
 
@@ -190,6 +194,10 @@ impl Application {
         }
         let sweeper = tokio::spawn(handoff_sweeper(self.services.clone(), self.senders.clone()));
         let offers = tokio::spawn(substitution_sweeper(self.services.clone()));
+        let waves = self
+            .dispatch
+            .auto
+            .then(|| tokio::spawn(wave_sweeper(self.services.clone(), self.dispatch.clone())));
         let web = self.web.clone();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -201,6 +209,9 @@ impl Application {
         let _ = stop_tx.send(true);
         sweeper.abort();
         offers.abort();
+        if let Some(w) = waves {
+            w.abort();
+        }
         while background.join_next().await.is_some() {}
         served?;
         Ok(())
@@ -234,6 +245,43 @@ async fn substitution_sweeper(services: Services) {
         tick.tick().await;
         if let Err(e) = services.expire_substitution_offers().await {
             tracing::warn!(error = %e, "substitution offer sweep failed");
+        }
+    }
+}
+
+/// Every `sweep_secs`: dispatches each slot whose cut-off has passed and that has packed
+/// orders (orders packed after their wave left go out with the next sweep, on couriers still
+/// free). Several instances may run it: an order can be on only one route (unique index), so
+/// a concurrent second plan fails and is logged.
+async fn wave_sweeper(services: Services, settings: crate::services::DispatchSettings) {
+    let every = std::time::Duration::from_secs(settings.sweep_secs.max(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    // The same unserved orders are reported once, not every sweep.
+    let mut reported: Vec<String> = Vec::new();
+    loop {
+        tick.tick().await;
+        let due = match services.waves_due().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking for due delivery waves failed");
+                continue;
+            }
+        };
+        for slot in due {
+            match services.dispatch_slot(&settings, slot).await {
+                Ok(r) => {
+                    for u in &r.unserved {
+                        if !reported.contains(&u.number) {
+                            tracing::warn!(order = %u.number, reason = u.reason, %slot, "order not dispatched");
+                            reported.push(u.number.clone());
+                        }
+                    }
+                    if reported.len() > 10_000 {
+                        reported.clear();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, %slot, "dispatching a wave failed"),
+            }
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct Settings {
     pub wecom: WecomSettings,
     /// Human handoff: SLA and wait estimate.
     pub handoff: crate::handoff::HandoffSettings,
+    /// Courier dispatch: automatic waves, travel model, delay alerts (`[dispatch]`).
+    pub dispatch: crate::services::DispatchSettings,
 }
 
 /// The Telegram channel (`[telegram]` in freshbot.toml).
@@ -253,6 +255,7 @@ impl Default for Settings {
             wechat: WechatSettings::default(),
             wecom: WecomSettings::default(),
             handoff: crate::handoff::HandoffSettings::default(),
+            dispatch: crate::services::DispatchSettings::default(),
         }
     }
 }
@@ -348,6 +351,22 @@ impl Settings {
                         })?;
             }
         }
+        if let Some(v) = get("FRESHBOT_DISPATCH_AUTO") {
+            settings.dispatch.auto = parse_flag("FRESHBOT_DISPATCH_AUTO", &v)?;
+        }
+        if let Some(v) = get("FRESHBOT_DISPATCH_DELAY_MINUTES") {
+            settings.dispatch.delay_threshold_minutes =
+                v.trim()
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                        name: "FRESHBOT_DISPATCH_DELAY_MINUTES",
+                        value: v.clone(),
+                        reason: e.to_string(),
+                    })?;
+        }
+        if let Some(v) = get("FRESHBOT_DISPATCH_MAP_URL").filter(|v| !v.trim().is_empty()) {
+            settings.dispatch.map_url = v.trim().to_owned();
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -372,6 +391,12 @@ impl Settings {
             });
         }
         self.telegram.validate()?;
+        self.dispatch
+            .validate()
+            .map_err(|reason| ConfigError::Invalid {
+                key: "dispatch",
+                reason,
+            })?;
         self.business
             .validate()
             .map_err(|reason| ConfigError::Invalid {

@@ -10,6 +10,7 @@ mod m20261125_000005_web;
 mod m20261125_000006_handoff;
 mod m20261125_000007_wechat;
 mod m20261125_000010_substitution_risk;
+mod m20261125_000008_dispatch;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_handoff::Migration),
             Box::new(m20261125_000007_wechat::Migration),
             Box::new(m20261125_000010_substitution_risk::Migration),
+            Box::new(m20261125_000008_dispatch::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! The outbox dispatcher: takes due outbox events, turns each into the customer's messages
-//! (`dialog::notices`) and sends them on every channel the customer uses.
+//! (`dialog::notices`) and sends them on every channel the customer uses. Events addressed to
+//! a courier (route messages) are rendered by `dialog::courier` and go to the courier's
+//! Telegram chat.
 //!
 //! Guarantees, and how:
 //! - Nothing is lost: events are written in the transaction of the change they report; an
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{SendError, Senders};
+use crate::dialog::courier::courier_messages;
 use crate::dialog::notices::notice;
 use crate::services::{ClaimedEvent, ServiceError, Services};
 
@@ -133,10 +136,12 @@ impl Dispatcher {
             ..Round::default()
         };
         // Customers in parallel, each customer's events in order.
-        let mut by_customer: BTreeMap<Option<i64>, Vec<ClaimedEvent>> = BTreeMap::new();
+        // Courier events are kept in order per courier the same way.
+        let mut by_customer: BTreeMap<(Option<i64>, Option<i64>), Vec<ClaimedEvent>> =
+            BTreeMap::new();
         for e in events {
             by_customer
-                .entry(e.customer.map(|c| c.0))
+                .entry((e.customer.map(|c| c.0), e.courier.map(|c| c.0)))
                 .or_default()
                 .push(e);
         }
@@ -196,13 +201,17 @@ impl Dispatcher {
             s.finish_outbox(e.id).await?;
             return Ok(Settled::Finished);
         };
-        let replies = notice(
-            &e.kind,
-            &e.payload,
-            audience.order.as_ref(),
-            audience.lang,
-            &self.public_url,
-        );
+        let replies = if e.courier.is_some() {
+            courier_messages(&e.kind, &e.payload)
+        } else {
+            notice(
+                &e.kind,
+                &e.payload,
+                audience.order.as_ref(),
+                audience.lang,
+                &self.public_url,
+            )
+        };
         if replies.is_empty() {
             s.finish_outbox(e.id).await?;
             return Ok(Settled::Finished);

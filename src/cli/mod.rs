@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod chat;
+mod dispatch;
 mod forecast;
 mod nlu;
 mod picking;
@@ -47,6 +48,10 @@ pub enum Command {
     Replenish(replenish::ReplenishArgs),
     /// Record stock received from suppliers and spoiled goods.
     Stock(stock::StockArgs),
+    /// Dispatch a slot's packed orders to couriers, or re-plan a late courier.
+    Dispatch(dispatch::DispatchArgs),
+    /// Couriers: `courier add --name --phone --telegram-user-id --capacity-bags --shift`, `courier list`.
+    Courier(dispatch::CourierArgs),
 }
 
 /// Runs one CLI command; `main` maps the result to an exit code.
@@ -64,6 +69,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Route(args) => route::run(args),
         Command::Replenish(args) => replenish::run(args),
         Command::Stock(args) => stock::run(args),
+        Command::Dispatch(args) => dispatch::run(args),
+        Command::Courier(args) => dispatch::courier(args),
     }
 }
 

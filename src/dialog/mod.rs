@@ -4,6 +4,7 @@
 //! does I/O or reads a clock.
 
 mod context;
+pub mod courier;
 mod flows;
 pub mod notices;
 mod payload;

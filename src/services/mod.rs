@@ -9,6 +9,7 @@ pub use catalog::FreeSlot;
 mod clock;
 mod conversations;
 mod customers;
+mod dispatch;
 mod error;
 mod handoff;
 mod membership;
@@ -22,6 +23,10 @@ use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::MAX_CONVERSATION_RETRIES;
+pub use dispatch::{
+    Courier, CourierInput, DispatchError, DispatchSettings, ReplanReport, RouteReport, StopOutcome,
+    UnservedOrder, WaveReport, parse_shift,
+};
 pub use error::ServiceError;
 pub use handoff::{
     AgentSession, ConversationView, HandoffError, QueueItem, describe_content, hash_password,

@@ -45,6 +45,24 @@ impl Services {
     ) -> Result<(Option<Audience>, Vec<Delivery>), ServiceError> {
         let tx = self.store.begin_read().await?;
         let delivered = tx.outbox_deliveries(event.id).await?;
+        if let Some(courier) = event.courier {
+            // Couriers work on Telegram; one without a Telegram id has no recipient and the
+            // event is closed (the operator sees the route in `freshbot dispatch`'s output).
+            let recipients = tx
+                .courier(courier)
+                .await?
+                .and_then(|c| c.telegram_user_id)
+                .map(|u| vec![(Channel::Telegram, u)])
+                .unwrap_or_default();
+            return Ok((
+                Some(Audience {
+                    lang: Lang::Zh,
+                    recipients,
+                    order: None,
+                }),
+                delivered,
+            ));
+        }
         let Some(customer_id) = event.customer else {
             return Ok((None, delivered));
         };

@@ -89,6 +89,8 @@ pub async fn spawn_app_with_senders(
     if let Backend::Postgres(base) = &backend {
         settings.database_url = Some(fresh_postgres_database(base).await);
     }
+    // Waves leave when a test says so (tests/integration/dispatch.rs turns the sweeper on).
+    settings.dispatch.auto = false;
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::new(morning()));
     let app = freshbot::app::Application::build_with_senders(

@@ -7,6 +7,7 @@
 mod browser;
 mod common;
 mod conversations;
+mod dispatch;
 mod handoff;
 mod http_api;
 mod notify;

@@ -7,6 +7,7 @@ use teloxide::types::{
 };
 
 use crate::conversation::{Content, Inbound};
+use crate::dialog::courier::{StopAction, parse_stop_payload};
 use crate::dialog::{Intent, Payload};
 use crate::domain::{Channel, Lang, LatLon};
 
@@ -39,6 +40,86 @@ pub(crate) struct TappedMessage {
     pub text: Option<String>,
     /// The label of the tapped button, as the customer saw it.
     pub label: Option<String>,
+}
+
+/// What an update from a courier means (couriers never reach the customer dialog).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CourierInput {
+    /// A stop button: arrived, delivered, not reachable.
+    Stop {
+        chat: ChatId,
+        tap: Tap,
+        action: StopAction,
+        stop: i64,
+    },
+    /// A shared location; `live` when it is the start of live sharing, `edit` when it is one
+    /// of the updates Telegram sends while live sharing runs (edited messages).
+    Location {
+        chat: ChatId,
+        at: LatLon,
+        live: bool,
+        edit: bool,
+    },
+    /// Anything else in a private chat (text, an old button): the courier gets a short help.
+    Other {
+        chat: ChatId,
+        tap: Option<Tap>,
+    },
+    Ignore(&'static str),
+}
+
+/// The Telegram user id behind an update (a courier is recognised by it).
+pub(crate) fn sender(update: &Update) -> Option<String> {
+    update.from().map(|u| u.id.0.to_string())
+}
+
+/// Decides what a courier's update means.
+pub(crate) fn courier_input(update: &Update) -> CourierInput {
+    let located = |m: &Message, edit: bool| {
+        if !m.chat.is_private() {
+            return CourierInput::Ignore("not a private chat");
+        }
+        match m.location() {
+            Some(l) => match LatLon::new(l.latitude, l.longitude) {
+                Ok(at) => CourierInput::Location {
+                    chat: m.chat.id,
+                    at,
+                    live: l.live_period.is_some(),
+                    edit,
+                },
+                Err(_) => CourierInput::Ignore("invalid location"),
+            },
+            None if edit => CourierInput::Ignore("edited message without a location"),
+            None => CourierInput::Other {
+                chat: m.chat.id,
+                tap: None,
+            },
+        }
+    };
+    match &update.kind {
+        UpdateKind::Message(m) => located(m, false),
+        UpdateKind::EditedMessage(m) => located(m, true),
+        UpdateKind::CallbackQuery(q) => match callback(q) {
+            Action::Turn {
+                chat,
+                tap: Some(tap),
+                ..
+            } => match q.data.as_deref().and_then(parse_stop_payload) {
+                Some((action, stop)) => CourierInput::Stop {
+                    chat,
+                    tap,
+                    action,
+                    stop,
+                },
+                None => CourierInput::Other {
+                    chat,
+                    tap: Some(tap),
+                },
+            },
+            _ => CourierInput::Ignore("callback outside a private chat"),
+        },
+        _ => CourierInput::Ignore("update kind not used"),
+    }
 }
 
 /// The reply language Telegram reports for a user: any Chinese variant -> Chinese, any other
@@ -272,6 +353,55 @@ mod tests {
                 lang: Some(Lang::Zh)
             }
         );
+    }
+
+    #[test]
+    fn courier_updates_taps_locations_and_live_edits() {
+        let tap = update(json!({"update_id": 9, "callback_query": {
+            "id": "cb9", "chat_instance": "ci", "data": "cs:d:15",
+            "from": {"id": 77, "is_bot": false, "first_name": "Wang"},
+            "message": {
+                "message_id": 5, "date": 1_764_000_000,
+                "chat": {"id": 77, "type": "private", "first_name": "Wang"},
+                "text": "① 订单"}}}));
+        assert_eq!(sender(&tap).as_deref(), Some("77"));
+        match courier_input(&tap) {
+            CourierInput::Stop {
+                chat, action, stop, ..
+            } => assert_eq!(
+                (chat, action, stop),
+                (ChatId(77), StopAction::Delivered, 15)
+            ),
+            other => panic!("{other:?}"),
+        }
+        let live = update(json!({"update_id": 10, "edited_message": {
+            "message_id": 1, "date": 1_764_000_000, "edit_date": 1_764_000_060,
+            "chat": {"id": 77, "type": "private", "first_name": "Wang"},
+            "from": {"id": 77, "is_bot": false, "first_name": "Wang"},
+            "location": {"latitude": 31.24, "longitude": 121.49, "live_period": 900}}}));
+        assert_eq!(
+            courier_input(&live),
+            CourierInput::Location {
+                chat: ChatId(77),
+                at: LatLon::new(31.24, 121.49).unwrap(),
+                live: true,
+                edit: true
+            }
+        );
+        let text = private_message(json!({"text": "你好"}), "zh");
+        assert!(matches!(
+            courier_input(&text),
+            CourierInput::Other { tap: None, .. }
+        ));
+        let edited_text = update(json!({"update_id": 11, "edited_message": {
+            "message_id": 1, "date": 1_764_000_000, "edit_date": 1_764_000_060,
+            "chat": {"id": 77, "type": "private", "first_name": "Wang"},
+            "from": {"id": 77, "is_bot": false, "first_name": "Wang"},
+            "text": "typo fixed"}}));
+        assert!(matches!(
+            courier_input(&edited_text),
+            CourierInput::Ignore(_)
+        ));
     }
 
     #[test]

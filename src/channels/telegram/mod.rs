@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
 use teloxide::error_handlers::LoggingErrorHandler;
-use teloxide::payloads::SetWebhookSetters;
+use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SetWebhookSetters};
 use teloxide::prelude::Requester;
 use teloxide::requests::Request;
 use teloxide::types::{AllowedUpdate, ChatId, Update};
@@ -29,12 +29,14 @@ use tokio::sync::watch;
 pub use outbound::TelegramSender;
 pub use webhook::{SECRET_HEADER, WEBHOOK_PATH};
 
-use self::inbound::{Action, Tap};
+use self::inbound::{Action, CourierInput, Tap};
 use crate::channels::{SendError, Sender};
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
 use crate::dialog::Reply;
+use crate::dialog::courier as courier_text;
 use crate::domain::Channel;
+use crate::services::{Courier, DispatchError, DispatchSettings};
 
 /// Why the Telegram channel could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,8 @@ pub struct Telegram {
     engine: Engine,
     replies: Arc<dyn Sender>,
     webhook: Option<(url::Url, Secret)>,
+    /// Couriers' taps and locations feed dispatch with these settings.
+    dispatch: Arc<DispatchSettings>,
 }
 
 /// Handling stopped before anything happened; the update may be delivered again.
@@ -117,7 +121,14 @@ impl Telegram {
             engine,
             replies,
             webhook,
+            dispatch: Arc::default(),
         })
+    }
+
+    /// The dispatch settings couriers' updates are handled with.
+    pub fn with_dispatch_settings(mut self, settings: DispatchSettings) -> Self {
+        self.dispatch = Arc::new(settings);
+        self
     }
 
     pub fn is_webhook(&self) -> bool {
@@ -179,6 +190,8 @@ impl Telegram {
             };
             let handler = dptree::entry()
                 .branch(Update::filter_message().endpoint(on_update))
+                // Live locations arrive as edits of the location message.
+                .branch(Update::filter_edited_message().endpoint(on_update))
                 .branch(Update::filter_callback_query().endpoint(on_update));
             let mut dispatcher = Dispatcher::builder(self.bot.clone(), handler)
                 .dependencies(dptree::deps![self.clone()])
@@ -220,27 +233,26 @@ impl Telegram {
     /// Handles one update: records it, answers a tapped button, runs the engine and sends its
     /// replies. `Err` only when the update could not be recorded (nothing happened then).
     pub async fn handle(&self, update: Update) -> Result<(), NotRecorded> {
+        // Couriers are recognised by their Telegram user id and never reach the customer
+        // dialog.
+        if let Some(user) = inbound::sender(&update) {
+            let courier = self
+                .engine
+                .services()
+                .courier_for_telegram(&user)
+                .await
+                .map_err(|e| NotRecorded(e.to_string()))?;
+            if let Some(c) = courier {
+                return self.handle_courier(update, c).await;
+            }
+        }
         let action = inbound::translate(&update);
         if let Action::Ignore(why) = action {
             tracing::debug!(update = update.id.0, why, "Telegram update ignored");
             return Ok(());
         }
-        let key = format!("update:{}:{}", self.bot_id, update.id.0);
-        match self
-            .engine
-            .services()
-            .first_delivery(Channel::Telegram, &key)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::info!(
-                    update = update.id.0,
-                    "Telegram update delivered again; ignored"
-                );
-                return Ok(());
-            }
-            Err(e) => return Err(NotRecorded(e.to_string())),
+        if !self.first_delivery(&update).await? {
+            return Ok(());
         }
         match action {
             Action::Ignore(_) => {}
@@ -278,6 +290,144 @@ impl Telegram {
             }
         }
         Ok(())
+    }
+
+    /// Whether the update is new (recorded now); a redelivery is logged and skipped.
+    async fn first_delivery(&self, update: &Update) -> Result<bool, NotRecorded> {
+        let key = format!("update:{}:{}", self.bot_id, update.id.0);
+        match self
+            .engine
+            .services()
+            .first_delivery(Channel::Telegram, &key)
+            .await
+        {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                tracing::info!(
+                    update = update.id.0,
+                    "Telegram update delivered again; ignored"
+                );
+                Ok(false)
+            }
+            Err(e) => Err(NotRecorded(e.to_string())),
+        }
+    }
+
+    /// A courier's update: stop buttons, shared and live locations; anything else gets help.
+    async fn handle_courier(&self, update: Update, courier: Courier) -> Result<(), NotRecorded> {
+        let input = inbound::courier_input(&update);
+        if let CourierInput::Ignore(why) = input {
+            tracing::debug!(update = update.id.0, why, "courier update ignored");
+            return Ok(());
+        }
+        if !self.first_delivery(&update).await? {
+            return Ok(());
+        }
+        let services = self.engine.services();
+        match input {
+            CourierInput::Ignore(_) => {}
+            CourierInput::Stop {
+                chat,
+                tap,
+                action,
+                stop,
+            } => {
+                match services
+                    .courier_stop(&self.dispatch, courier.id, stop, action)
+                    .await
+                {
+                    Ok(outcome) => {
+                        self.answer(&tap, Some(courier_text::says::RECORDED), false)
+                            .await;
+                        if let Some(msg) = &tap.message {
+                            let original = msg.text.clone().unwrap_or_default();
+                            let (text, buttons) =
+                                courier_text::after_tap(&original, stop, action, outcome.at);
+                            self.edit(chat, msg.id, text, &buttons).await;
+                        }
+                        if outcome.route_done {
+                            self.reply(chat, &[Reply::text(courier_text::says::ROUTE_DONE)])
+                                .await;
+                        }
+                    }
+                    Err(e) => {
+                        let text = match &e {
+                            DispatchError::NotYourStop | DispatchError::UnknownCourier(_) => {
+                                courier_text::says::NOT_YOUR_STOP.to_owned()
+                            }
+                            DispatchError::StopClosed { status, .. } => {
+                                courier_text::stop_closed(status)
+                            }
+                            _ => {
+                                tracing::error!(error = %e, stop, "courier stop update failed");
+                                courier_text::says::TRY_AGAIN.to_owned()
+                            }
+                        };
+                        self.answer(&tap, Some(&text), true).await;
+                    }
+                }
+            }
+            CourierInput::Location {
+                chat,
+                at,
+                live,
+                edit,
+            } => match services
+                .courier_location(&self.dispatch, courier.id, at)
+                .await
+            {
+                // Live updates come every few seconds: acknowledged once, when sharing starts.
+                Ok(_) if !edit => {
+                    let text = if live {
+                        courier_text::says::LIVE_LOCATION
+                    } else {
+                        courier_text::says::ONE_LOCATION
+                    };
+                    self.reply(chat, &[Reply::text(text)]).await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, courier = %courier.id, "courier location not stored")
+                }
+            },
+            CourierInput::Other { chat, tap } => {
+                if let Some(tap) = &tap {
+                    self.answer(tap, None, false).await;
+                }
+                self.reply(chat, &[Reply::text(courier_text::help(&courier.name))])
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers a callback, optionally with a notice (an alert box when `alert`).
+    async fn answer(&self, tap: &Tap, text: Option<&str>, alert: bool) {
+        let mut req = self.bot.answer_callback_query(tap.id.clone());
+        if let Some(t) = text {
+            req = req.text(t).show_alert(alert);
+        }
+        if let Err(e) = req.send().await {
+            tracing::warn!(error = %e, "answering a Telegram callback failed");
+        }
+    }
+
+    /// Replaces a message's text and keyboard (no buttons: the keyboard goes).
+    async fn edit(
+        &self,
+        chat: ChatId,
+        id: teloxide::types::MessageId,
+        text: String,
+        buttons: &[crate::dialog::Button],
+    ) {
+        let mut req = self.bot.edit_message_text(chat, id, text);
+        if let Some(k) = outbound::keyboard(buttons) {
+            req = req.reply_markup(k);
+        }
+        match req.send().await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
+            Err(e) => tracing::warn!(error = %e, "editing a courier's stop message failed"),
+        }
     }
 
     /// Answers the callback (the client's spinner stops) and marks the tapped message as
@@ -329,7 +479,12 @@ impl Telegram {
 
 /// The updates freshbot uses; Telegram sends no others.
 fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]
+    vec![
+        AllowedUpdate::Message,
+        // Couriers' live locations.
+        AllowedUpdate::EditedMessage,
+        AllowedUpdate::CallbackQuery,
+    ]
 }
 
 async fn on_update(tg: Arc<Telegram>, update: Update) -> Result<(), NotRecorded> {

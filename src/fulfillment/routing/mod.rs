@@ -20,6 +20,7 @@ mod hgs;
 mod matrix;
 pub mod road;
 mod solomon;
+pub mod wave;
 
 pub use check::{CheckReport, Violation, check};
 pub use hgs::{Budget, Params, Solution, solve};

@@ -12,6 +12,8 @@ pub struct Model {
     pub payload: String,
     pub customer_id: Option<i64>,
     pub order_id: Option<i64>,
+    /// Set for events addressed to a courier (route messages) instead of a customer.
+    pub courier_id: Option<i64>,
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,

@@ -6,6 +6,7 @@ mod channel_contacts;
 mod chat;
 mod conversations;
 mod customers;
+mod dispatch;
 mod handoff;
 mod orders;
 mod outbox;
@@ -17,6 +18,7 @@ mod web_pushes;
 
 pub use channel_contacts::ChannelContactRow;
 pub use conversations::VersionConflict;
+pub use dispatch::{CourierRow, NewCourier, RouteRow, StopRow};
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde::Serialize;
 
-use crate::domain::{CustomerId, OrderId};
+use crate::domain::{CourierId, CustomerId, OrderId};
 use crate::store::entities::{outbox, outbox_deliveries};
 use crate::store::{StoreError, Tx};
 
@@ -61,6 +61,8 @@ pub struct ClaimedEvent {
     pub payload: serde_json::Value,
     pub customer: Option<CustomerId>,
     pub order: Option<OrderId>,
+    /// Set for events addressed to a courier instead of a customer.
+    pub courier: Option<CourierId>,
     pub attempts: i32,
     pub created_at: DateTimeUtc,
 }
@@ -139,6 +141,7 @@ impl Tx {
                 payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
                 customer: r.customer_id.map(CustomerId),
                 order: r.order_id.map(OrderId),
+                courier: r.courier_id.map(CourierId),
                 attempts: r.attempts,
                 created_at: r.created_at,
             })

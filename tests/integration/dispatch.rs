@@ -1,0 +1,536 @@
+//! A simulated delivery day against a fake Telegram Bot API on loopback: orders are placed by
+//! Telegram customers and packed, the wave is dispatched, the courier's chat gets the route
+//! with buttons, the courier's live location moves ETAs (and a delay alerts the customers),
+//! taps deliver orders, and customers hear about each step on Telegram.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::post,
+};
+use chrono::{DateTime, Utc};
+use freshbot::config::{Secret, TelegramSettings};
+use freshbot::domain::{Channel, Lang, LatLon, Order, OrderStatus, Unit};
+use freshbot::services::{CourierInput, DispatchSettings};
+use serde_json::{Value, json};
+
+use crate::common::{Backend, TestApp, line, order, spawn_app_with};
+use crate::on_both_backends;
+
+const TOKEN: &str = "654321:DISPATCH-token";
+const BOT_ID: i64 = 654321;
+const COURIER_CHAT: i64 = 9001;
+
+// ---------------------------------------------------------------------------------------------
+// A minimal fake Bot API: records every call, hands out queued updates, numbers sent messages.
+
+#[derive(Default)]
+struct Inner {
+    updates: VecDeque<Value>,
+    calls: Vec<(String, Value)>,
+    next_message_id: i64,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct FakeTelegram {
+    url: String,
+    fake: Fake,
+}
+
+impl FakeTelegram {
+    async fn start() -> Self {
+        let fake = Fake::default();
+        let app = Router::new()
+            .route("/{bot}/{method}", post(api).get(api))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        FakeTelegram { url, fake }
+    }
+
+    fn settings(&self) -> TelegramSettings {
+        TelegramSettings {
+            token: Secret::new(TOKEN),
+            api_url: Some(self.url.clone()),
+            ..TelegramSettings::default()
+        }
+    }
+
+    fn push(&self, update: Value) {
+        self.fake.inner.lock().unwrap().updates.push_back(update);
+    }
+
+    fn calls(&self, method: &str) -> Vec<Value> {
+        self.fake
+            .inner
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+
+    /// Messages sent to `chat` with the ids the fake gave them (ids count every sendMessage).
+    fn sent_to(&self, chat: i64) -> Vec<(i64, Value)> {
+        self.calls("sendMessage")
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| b["chat_id"] == json!(chat))
+            .map(|(i, b)| (i as i64 + 1, b))
+            .collect()
+    }
+
+    /// Waits until `chat` got a message containing `needle`; returns all its messages.
+    async fn wait_for(&self, chat: i64, needle: &str) -> Vec<(i64, Value)> {
+        self.wait_for_n(chat, needle, 1).await
+    }
+
+    async fn wait_for_n(&self, chat: i64, needle: &str, n: usize) -> Vec<(i64, Value)> {
+        for _ in 0..750 {
+            let sent = self.sent_to(chat);
+            if sent
+                .iter()
+                .filter(|(_, b)| text(b).contains(needle))
+                .count()
+                >= n
+            {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "chat {chat} never got {n} x {needle:?}; got:\n{}",
+            self.sent_to(chat)
+                .iter()
+                .map(|(_, b)| text(b))
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+    }
+
+    async fn wait_calls(&self, method: &str, n: usize) -> Vec<Value> {
+        for _ in 0..750 {
+            let c = self.calls(method);
+            if c.len() >= n {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{method} was not called {n} times");
+    }
+}
+
+async fn api(
+    State(fake): State<Fake>,
+    Path((bot, method)): Path<(String, String)>,
+    body: Bytes,
+) -> impl IntoResponse {
+    let mut method = method;
+    if let Some(first) = method.get(..1) {
+        method = first.to_ascii_lowercase() + &method[1..];
+    }
+    if bot != format!("bot{TOKEN}") {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        );
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    fake.inner
+        .lock()
+        .unwrap()
+        .calls
+        .push((method.clone(), body.clone()));
+    let ok = |result: Value| (StatusCode::OK, Json(json!({"ok": true, "result": result})));
+    match method.as_str() {
+        "getMe" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "freshbot", "username": "freshbot_test_bot",
+            "can_join_groups": false, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "has_main_web_app": false
+        })),
+        "getUpdates" => {
+            let mut updates: Vec<Value> = fake.inner.lock().unwrap().updates.drain(..).collect();
+            if updates.is_empty() && body["timeout"].as_u64().unwrap_or(0) > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                updates = fake.inner.lock().unwrap().updates.drain(..).collect();
+            }
+            ok(json!(updates))
+        }
+        "sendMessage" | "editMessageText" => {
+            let id = match body["message_id"].as_i64() {
+                Some(id) => id,
+                None => {
+                    let mut inner = fake.inner.lock().unwrap();
+                    inner.next_message_id += 1;
+                    inner.next_message_id
+                }
+            };
+            ok(json!({
+                "message_id": id, "date": 1_764_000_000,
+                "chat": {"id": body["chat_id"], "type": "private", "first_name": "X"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "freshbot"},
+                "text": body["text"].as_str().unwrap_or("(kept)"),
+            }))
+        }
+        "answerCallbackQuery" | "deleteWebhook" => ok(json!(true)),
+        "getWebhookInfo" => {
+            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        ),
+    }
+}
+
+fn text(b: &Value) -> String {
+    b["text"].as_str().unwrap_or_default().to_owned()
+}
+
+fn buttons(b: &Value) -> Vec<(String, String)> {
+    b["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+                .map(|x| {
+                    (
+                        x["text"].as_str().unwrap_or_default().to_owned(),
+                        x["callback_data"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn courier_user() -> Value {
+    json!({"id": COURIER_CHAT, "is_bot": false, "first_name": "Wang", "language_code": "zh-hans"})
+}
+
+fn courier_chat() -> Value {
+    json!({"id": COURIER_CHAT, "type": "private", "first_name": "Wang"})
+}
+
+/// The courier taps the button with `payload` under message `sent`.
+fn tap(update_id: i64, sent: &(i64, Value), payload: &str) -> Value {
+    json!({"update_id": update_id, "callback_query": {
+        "id": format!("cb{update_id}"), "chat_instance": "ci", "data": payload,
+        "from": courier_user(),
+        "message": {
+            "message_id": sent.0, "date": 1_764_000_000, "chat": courier_chat(),
+            "from": {"id": BOT_ID, "is_bot": true, "first_name": "freshbot"},
+            "text": sent.1["text"], "reply_markup": sent.1["reply_markup"]}}})
+}
+
+/// A location message (`edit`: a live-location update, as Telegram sends them).
+fn location(update_id: i64, lat: f64, lon: f64, edit: bool) -> Value {
+    let msg = json!({
+        "message_id": 500, "date": 1_764_000_000, "chat": courier_chat(), "from": courier_user(),
+        "location": {"latitude": lat, "longitude": lon, "live_period": 3600}});
+    if edit {
+        let mut m = msg;
+        m["edit_date"] = json!(1_764_000_100);
+        json!({"update_id": update_id, "edited_message": m})
+    } else {
+        json!({"update_id": update_id, "message": msg})
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Three Telegram customers near Nanjing East Road order for the same slot; the orders are
+/// packed. Returns them with their chat ids.
+async fn packed_orders(app: &TestApp) -> Vec<(i64, Order)> {
+    let spots = [
+        (31.2352, 121.4800),
+        (31.2330, 121.4850),
+        (31.2385, 121.4770),
+    ];
+    let mut slot = None;
+    let mut out = Vec::new();
+    for (k, (lat, lon)) in spots.into_iter().enumerate() {
+        let chat = 5001 + k as i64;
+        let c = app
+            .services
+            .identify(Channel::Telegram, &chat.to_string(), Lang::Zh)
+            .await
+            .unwrap();
+        let a = app
+            .services
+            .add_address(
+                &c,
+                &format!("上海市黄浦区南京东路{}号", 100 + k * 100),
+                Some(LatLon::new(lat, lon).unwrap()),
+            )
+            .await
+            .unwrap();
+        let s = *slot.get_or_insert(app.slot_starts(&a.zone).await[0]);
+        let o = app
+            .services
+            .place_order(
+                &c,
+                order(
+                    vec![
+                        line("VEG-TOMATO", "2", Unit::Jin),
+                        line("EGG-CHICKEN", "1", Unit::Box),
+                    ],
+                    s,
+                    a.id.unwrap(),
+                ),
+            )
+            .await
+            .unwrap();
+        for to in [
+            OrderStatus::Confirmed,
+            OrderStatus::Picking,
+            OrderStatus::Packed,
+        ] {
+            app.services
+                .advance_status(
+                    freshbot::services::Actor::Operator,
+                    &o.number.to_string(),
+                    to,
+                )
+                .await
+                .unwrap();
+        }
+        out.push((chat, o));
+    }
+    out
+}
+
+async fn add_courier(app: &TestApp) -> freshbot::services::Courier {
+    // 40 bags: more than any demo courier, so the largest route is this courier's.
+    app.services
+        .add_courier(CourierInput {
+            name: "测试师傅".into(),
+            phone: "13912345678".into(),
+            telegram_user_id: Some(COURIER_CHAT.to_string()),
+            capacity_bags: 40,
+            shift: "07:00-21:00".into(),
+        })
+        .await
+        .unwrap()
+}
+
+async fn status_of(app: &TestApp, o: &Order) -> OrderStatus {
+    let tx = app.services.store().begin_read().await.unwrap();
+    tx.order(o.id).await.unwrap().unwrap().status
+}
+
+async fn eta_of(app: &TestApp, o: &Order) -> Option<DateTime<Utc>> {
+    let tx = app.services.store().begin_read().await.unwrap();
+    tx.order_dispatch_facts(o.id).await.unwrap().unwrap().eta
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The delivery day, end to end.
+async fn a_delivery_day_on_telegram(backend: Backend) {
+    let tg = FakeTelegram::start().await;
+    let tgs = tg.settings();
+    let app = spawn_app_with(backend, move |s| s.telegram = tgs).await;
+    let courier = add_courier(&app).await;
+    let orders = packed_orders(&app).await;
+    let settings = DispatchSettings::default();
+
+    // Dispatch the wave (what `freshbot dispatch --slot` and the cut-off sweeper do).
+    let slot = orders[0].1.slot_start;
+    let report = app.services.dispatch_slot(&settings, slot).await.unwrap();
+    assert_eq!(report.orders, 3);
+    assert!(report.unserved.is_empty(), "{report:?}");
+    let mine: Vec<_> = report
+        .routes
+        .iter()
+        .filter(|r| r.courier_id == courier.id)
+        .collect();
+    assert_eq!(mine.len(), 1, "{report:?}");
+    assert_eq!(mine[0].stops.len(), 3, "one short route: {report:?}");
+    for (_, o) in &orders {
+        assert_eq!(status_of(&app, o).await, OrderStatus::OutForDelivery);
+        assert!(eta_of(&app, o).await.is_some());
+    }
+    // A second dispatch of the same slot finds nothing left to plan.
+    let again = app.services.dispatch_slot(&settings, slot).await.unwrap();
+    assert_eq!((again.orders, again.routes.len()), (0, 0));
+
+    // The courier's chat: a header, then one message per stop with three buttons.
+    let sent = tg.wait_for_n(COURIER_CHAT, " 订单 ", 3).await;
+    assert!(text(&sent[0].1).contains("共 3 站"), "{}", text(&sent[0].1));
+    let stops: Vec<(i64, Value)> = sent
+        .iter()
+        .filter(|(_, b)| text(b).contains(" 订单 "))
+        .cloned()
+        .collect();
+    assert_eq!(stops.len(), 3);
+    let first_number = &mine[0].stops[0].0;
+    assert!(text(&stops[0].1).contains(first_number.as_str()));
+    assert!(text(&stops[0].1).contains("南京东路"));
+    assert!(text(&stops[0].1).contains("uri.amap.com"));
+    let payloads: Vec<String> = buttons(&stops[0].1).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(payloads.len(), 3);
+    assert!(payloads[0].starts_with("cs:a:") && payloads[1].starts_with("cs:d:"));
+
+    // Every customer hears the ETA on Telegram.
+    for (chat, o) in &orders {
+        let eta = eta_of(&app, o).await.unwrap();
+        let hhmm = eta
+            .with_timezone(&freshbot::domain::TZ)
+            .format("%H:%M")
+            .to_string();
+        tg.wait_for(*chat, &format!("已出发,预计 {hhmm} 送达"))
+            .await;
+    }
+
+    // The courier starts sharing a live location at the depot: stored, acknowledged once.
+    tg.push(location(100, 31.2304, 121.4737, false));
+    tg.wait_for(COURIER_CHAT, "已收到实时位置").await;
+    // Live updates come as edited messages; they are stored silently.
+    tg.push(location(101, 31.2320, 121.4760, true));
+    let first = orders
+        .iter()
+        .find(|(_, o)| &o.number.to_string() == first_number)
+        .unwrap();
+    for _ in 0..200 {
+        let tx = app.services.store().begin_read().await.unwrap();
+        let fix = tx.courier_fix(courier.id).await.unwrap();
+        if fix.is_some_and(|f| (f.at.lat - 31.2320).abs() < 1e-9) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let acks = tg
+        .sent_to(COURIER_CHAT)
+        .iter()
+        .filter(|(_, b)| text(b).contains("实时位置"))
+        .count();
+    assert_eq!(acks, 1, "live edits are not answered");
+
+    // Late morning: the courier is still far away in Pudong. Every ETA slips past the window:
+    // each customer gets one delay alert with the new time.
+    app.clock.set(at("2026-11-25T03:40:00Z"));
+    tg.push(location(102, 31.2200, 121.6000, true));
+    for (chat, _) in &orders {
+        tg.wait_for(*chat, "会晚一点到").await;
+    }
+    let late_eta = eta_of(&app, &first.1).await.unwrap();
+    assert!(late_eta > first.1.slot_end, "{late_eta}");
+    // The same position again: nothing new to tell.
+    tg.push(location(103, 31.2200, 121.6000, true));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for (chat, _) in &orders {
+        let alerts = tg
+            .sent_to(*chat)
+            .iter()
+            .filter(|(_, b)| text(b).contains("会晚一点到"))
+            .count();
+        assert_eq!(alerts, 1, "one alert per material change (chat {chat})");
+    }
+
+    // At the first door: "arrived" keeps the two other buttons; "delivered" closes the stop.
+    let first_stop = stops
+        .iter()
+        .find(|(_, b)| text(b).contains(first_number.as_str()))
+        .unwrap()
+        .clone();
+    let arrived = buttons(&first_stop.1)[0].1.clone();
+    let delivered = buttons(&first_stop.1)[1].1.clone();
+    tg.push(tap(104, &first_stop, &arrived));
+    let edits = tg.wait_calls("editMessageText", 1).await;
+    assert!(text(&edits[0]).contains("已到达"), "{}", edits[0]);
+    assert_eq!(buttons(&edits[0]).len(), 2);
+    let edited = (first_stop.0, edits[0].clone());
+    tg.push(tap(105, &edited, &delivered));
+    let edits = tg.wait_calls("editMessageText", 2).await;
+    assert!(text(&edits[1]).contains("已送达"), "{}", edits[1]);
+    assert!(!text(&edits[1]).contains("已到达"));
+    assert!(
+        buttons(&edits[1]).is_empty(),
+        "a finished stop has no buttons"
+    );
+    tg.wait_for(first.0, "已送达").await;
+    assert_eq!(status_of(&app, &first.1).await, OrderStatus::Delivered);
+
+    // The same tap delivered again (Telegram redelivery) changes nothing; a stale tap on the
+    // finished stop is refused with an alert, not applied twice.
+    tg.push(tap(105, &edited, &delivered));
+    tg.push(tap(106, &edited, &delivered));
+    let answers = tg.wait_calls("answerCallbackQuery", 3).await;
+    assert_eq!(answers[2]["show_alert"], json!(true), "{:?}", answers[2]);
+    assert!(answers[2]["text"].as_str().unwrap().contains("已送达"));
+
+    // The customer who could not be reached: failed delivery, and they are told.
+    let second = stops
+        .iter()
+        .find(|(_, b)| !text(b).contains(first_number.as_str()))
+        .unwrap()
+        .clone();
+    let not_reachable = buttons(&second.1)[2].1.clone();
+    tg.push(tap(107, &second, &not_reachable));
+    tg.wait_calls("editMessageText", 3).await;
+    let second_order = orders
+        .iter()
+        .find(|(_, o)| text(&second.1).contains(&o.number.to_string()))
+        .unwrap();
+    for _ in 0..200 {
+        if status_of(&app, &second_order.1).await == OrderStatus::FailedDelivery {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        status_of(&app, &second_order.1).await,
+        OrderStatus::FailedDelivery
+    );
+
+    // Text from the courier gets the courier help, never the customer dialog.
+    tg.push(json!({"update_id": 108, "message": {
+        "message_id": 600, "date": 1_764_000_000, "chat": courier_chat(), "from": courier_user(),
+        "text": "我要两斤西红柿"}}));
+    tg.wait_for(COURIER_CHAT, "配送助手").await;
+}
+on_both_backends!(a_delivery_day_on_telegram);
+
+/// With `auto`, `serve` dispatches a slot's packed orders once its cut-off has passed.
+async fn the_wave_leaves_at_the_cut_off(backend: Backend) {
+    let tg = FakeTelegram::start().await;
+    let tgs = tg.settings();
+    let app = spawn_app_with(backend, move |s| {
+        s.telegram = tgs;
+        s.dispatch.auto = true;
+        s.dispatch.sweep_secs = 1;
+    })
+    .await;
+    add_courier(&app).await;
+    let orders = packed_orders(&app).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // 07:00: the 10:00 slot closes for orders at 09:00; nothing leaves yet.
+    for (_, o) in &orders {
+        assert_eq!(status_of(&app, o).await, OrderStatus::Packed);
+    }
+    app.clock
+        .set(orders[0].1.slot_start - chrono::Duration::minutes(59));
+    tg.wait_for(COURIER_CHAT, "新的配送路线").await;
+    for (chat, o) in &orders {
+        assert_eq!(status_of(&app, o).await, OrderStatus::OutForDelivery);
+        tg.wait_for(*chat, "已出发").await;
+    }
+}
+on_both_backends!(the_wave_leaves_at_the_cut_off);
