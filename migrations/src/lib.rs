@@ -9,6 +9,7 @@ mod m20261125_000004_outbox_deliveries;
 mod m20261125_000005_web;
 mod m20261125_000006_handoff;
 mod m20261125_000007_wechat;
+mod m20261125_000009_purchasing;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_web::Migration),
             Box::new(m20261125_000006_handoff::Migration),
             Box::new(m20261125_000007_wechat::Migration),
+            Box::new(m20261125_000009_purchasing::Migration),
         ]
     }
 }

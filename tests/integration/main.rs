@@ -11,6 +11,7 @@ mod handoff;
 mod http_api;
 mod notify;
 mod orders;
+mod picker;
 mod stories;
 mod telegram;
 mod warehouse;

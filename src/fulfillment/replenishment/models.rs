@@ -28,6 +28,8 @@ pub enum ModelKind {
     HoltWinters,
     /// Holt-Winters on `ln(1 + y)`: multiplicative weekly pattern, never negative.
     HoltWintersLog,
+    /// Damped Holt-Winters with a multiplicative weekly season (ETS(A,Ad,M)).
+    HoltWintersMul,
     /// Croston's method with the Syntetos-Boylan bias correction (intermittent demand).
     CrostonSba,
     /// Teunter-Syntetos-Babai (intermittent demand that may become obsolete).
@@ -47,6 +49,7 @@ impl ModelKind {
             ModelKind::WeekdayProfileSes => "weekday_profile_ses",
             ModelKind::HoltWinters => "holt_winters",
             ModelKind::HoltWintersLog => "holt_winters_log",
+            ModelKind::HoltWintersMul => "holt_winters_mul",
             ModelKind::CrostonSba => "croston_sba",
             ModelKind::Tsb => "tsb",
             ModelKind::Combination => "combination",
@@ -82,6 +85,8 @@ pub enum Model {
     HoltWinters(HoltWintersParams),
     /// Damped additive Holt-Winters on `ln(1 + y)`.
     HoltWintersLog(HoltWintersParams),
+    /// Damped Holt-Winters with a multiplicative season.
+    HoltWintersMul(HoltWintersParams),
     /// Croston-SBA with smoothing `alpha`.
     CrostonSba {
         /// Smoothing of sizes and intervals.
@@ -109,6 +114,7 @@ impl Model {
             Model::WeekdayProfileSes { .. } => ModelKind::WeekdayProfileSes,
             Model::HoltWinters(_) => ModelKind::HoltWinters,
             Model::HoltWintersLog(_) => ModelKind::HoltWintersLog,
+            Model::HoltWintersMul(_) => ModelKind::HoltWintersMul,
             Model::CrostonSba { .. } => ModelKind::CrostonSba,
             Model::Tsb { .. } => ModelKind::Tsb,
             Model::Combination(_) => ModelKind::Combination,
@@ -173,6 +179,10 @@ impl Model {
                     Some(f) => f.into_iter().map(f64::exp_m1).collect(),
                     None => Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon),
                 }
+            }
+            Model::HoltWintersMul(p) => {
+                holt_winters::forecast_with(y, *p, horizon, holt_winters::Seasonality::Multiplicative)
+                    .unwrap_or_else(|| Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon))
             }
             Model::CrostonSba { alpha } => vec![intermittent::croston(y, *alpha, true); horizon],
             Model::Tsb {
@@ -310,6 +320,12 @@ pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
     let logs: Vec<f64> = y.iter().map(|v| v.max(0.0).ln_1p()).collect();
     if let Some(p) = holt_winters::fit(&logs) {
         out.push(Model::HoltWintersLog(p));
+    }
+    // only for series that sell most days: a weekday factor from a few sales is noise
+    if sale_share(y, 56) >= 0.9
+        && let Some(p) = holt_winters::fit_with(y, holt_winters::Seasonality::Multiplicative)
+    {
+        out.push(Model::HoltWintersMul(p));
     }
     out.push(Model::CrostonSba { alpha: 0.1 });
     out.push(Model::Tsb {

@@ -26,6 +26,7 @@ pub mod pick_tasks;
 pub mod pick_waves;
 pub mod products;
 pub mod purchase_drafts;
+pub mod purchase_orders;
 pub mod slot_capacity;
 pub mod stock;
 pub mod stock_movements;

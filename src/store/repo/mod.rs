@@ -9,6 +9,7 @@ mod customers;
 mod handoff;
 mod orders;
 mod outbox;
+mod purchasing;
 mod slots;
 mod staff;
 mod warehouse;
@@ -19,7 +20,12 @@ pub use conversations::VersionConflict;
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
-pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
+pub use purchasing::{
+    NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft,
+};
+pub use warehouse::{
+    NewPickTask, PickEventRow, PickTaskRow, PickWaveRow, PurchaseDraftRow, StockMovementKind,
+};
 pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 
 use crate::store::StoreError;
