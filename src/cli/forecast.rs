@@ -87,6 +87,9 @@ pub struct EvalArgs {
     /// Leave these model families out of the choice (comma-separated; for ablations).
     #[arg(long, value_parser = parse_model, value_delimiter = ',')]
     pub without: Vec<ModelKind>,
+    /// Add opt-in candidates to the choice (comma-separated; `holt_winters_mul`).
+    #[arg(long, value_parser = parse_model, value_delimiter = ',')]
+    pub with: Vec<ModelKind>,
     /// Ignore the data after this date (YYYY-MM-DD), e.g. to tune on earlier windows without
     /// looking at the final test window.
     #[arg(long)]
@@ -148,6 +151,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     config.validation_days = args.validation_days;
     config.combine_top = args.combine_top;
     config.exclude = args.without.clone();
+    config.include = args.with.clone();
     let started = Instant::now();
     let report: EvaluationReport = evaluate_holdout(
         &series,

@@ -59,7 +59,8 @@ pub fn run(args: PurchaseArgs) -> anyhow::Result<ExitCode> {
     super::replenish::with_services(|services| async move {
         match args.command {
             PurchaseCommand::List { date } => {
-                let date = date.unwrap_or_else(|| chrono::Utc::now().with_timezone(&TZ).date_naive());
+                let date =
+                    date.unwrap_or_else(|| chrono::Utc::now().with_timezone(&TZ).date_naive());
                 let o = services
                     .purchase_overview(date)
                     .await

@@ -51,7 +51,12 @@ impl Picker {
             .unwrap();
         assert_eq!(r.status(), 200);
         let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-        for part in ["freshbot_picker=", "Path=/picker", "HttpOnly", "SameSite=Strict"] {
+        for part in [
+            "freshbot_picker=",
+            "Path=/picker",
+            "HttpOnly",
+            "SameSite=Strict",
+        ] {
             assert!(set_cookie.contains(part), "{set_cookie}");
         }
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
@@ -130,11 +135,7 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
 
     // nothing without a session; no writes without the CSRF token
     let anon = reqwest::Client::new();
-    let r = anon
-        .get(app.url("/picker/api/waves"))
-        .send()
-        .await
-        .unwrap();
+    let r = anon.get(app.url("/picker/api/waves")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let r = anon
         .post(app.url("/picker/api/login"))
@@ -154,9 +155,7 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 403);
 
-    let waves = p
-        .get(&app, &format!("/picker/api/waves?date={day}"))
-        .await;
+    let waves = p.get(&app, &format!("/picker/api/waves?date={day}")).await;
     let list = waves["waves"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], json!(planned.id));
@@ -173,7 +172,11 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
             .iter()
             .map(|l| l["seq"].as_i64().unwrap())
             .collect();
-        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "route order");
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "route order"
+        );
     }
     let lines = lines_of(&wave);
     assert_eq!(lines.len(), 4);
@@ -195,11 +198,23 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["mispick"], json!(true));
     assert_eq!(r["verdict"]["kind"], "error");
-    assert!(r["verdict"]["en"].as_str().unwrap().contains("Wrong product"), "{r}");
+    assert!(
+        r["verdict"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("Wrong product"),
+        "{r}"
+    );
     // too much: red again
     let (_, r) = p.scan(&app, a.number.as_str(), "VEG-TOMATO", "3.5").await;
     assert_eq!(r["verdict"]["kind"], "error");
-    assert!(r["verdict"]["en"].as_str().unwrap().contains("Wrong quantity"), "{r}");
+    assert!(
+        r["verdict"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("Wrong quantity"),
+        "{r}"
+    );
     // right: picked
     let (_, r) = p.scan(&app, a.number.as_str(), "veg-tomato", "2").await;
     assert_eq!(r["verdict"]["kind"], "ok", "{r}");
@@ -247,8 +262,14 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
 
     let r = anon.get(app.url("/picker")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("script-src 'sha256-") && !csp.contains("unsafe-inline"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'sha256-") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(r.text().await.unwrap().contains("width=device-width"));
 }
 on_both_backends!(a_picker_works_through_a_wave);
@@ -301,7 +322,13 @@ async fn picker_page_in_a_browser() {
     let first = b
         .js("return document.getElementById('cur-name').textContent")
         .await;
-    let first_sku = first.as_str().unwrap().split(' ').next().unwrap().to_owned();
+    let first_sku = first
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
     b.type_into("#scan-sku", "VEG-NOTHING").await;
     b.click("#scan-btn").await;
     b.wait_for(
@@ -325,7 +352,11 @@ async fn picker_page_in_a_browser() {
     let wide = b
         .js("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
-    assert_eq!(wide, serde_json::json!(true), "no sideways scrolling at 375 px");
+    assert_eq!(
+        wide,
+        serde_json::json!(true),
+        "no sideways scrolling at 375 px"
+    );
     let tx = app.services.store().begin_read().await.unwrap();
     let tasks = tx.pick_tasks_of_order(o.id).await.unwrap();
     assert_eq!(

@@ -610,7 +610,10 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
     assert_eq!(overview.drafts.len(), 1);
     assert!(overview.orders.is_empty());
     let draft = &overview.drafts[0];
-    assert_eq!((draft.sku.as_str(), draft.qty_milli), (YOUMAI, line.qty_milli));
+    assert_eq!(
+        (draft.sku.as_str(), draft.qty_milli),
+        (YOUMAI, line.qty_milli)
+    );
 
     assert!(matches!(
         app.services
@@ -624,7 +627,10 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(po.supplier, "江桥批发市场");
-    assert_eq!((po.qty_milli, po.outstanding_milli), (line.qty_milli, line.qty_milli));
+    assert_eq!(
+        (po.qty_milli, po.outstanding_milli),
+        (line.qty_milli, line.qty_milli)
+    );
     assert_eq!(po.arrives, date + Duration::days(1));
     assert!(matches!(
         app.services
@@ -651,7 +657,13 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
     // a partial delivery, then too much, then the rest
     let first = app
         .services
-        .receive_purchase(&cfg, Actor::Operator, po.purchase_order_id, Some(5_000), false)
+        .receive_purchase(
+            &cfg,
+            Actor::Operator,
+            po.purchase_order_id,
+            Some(5_000),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(first.received_milli, 5_000);
@@ -660,7 +672,11 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
         first.order.status,
         freshbot::store::repo::PurchaseStatus::Open
     );
-    assert_eq!(first.expires_on, Some(date + Duration::days(1)), "2-day shelf life");
+    assert_eq!(
+        first.expires_on,
+        Some(date + Duration::days(1)),
+        "2-day shelf life"
+    );
     assert_eq!(stock(&app, YOUMAI).await.0, 5_000);
     let too_much = app
         .services
@@ -758,6 +774,11 @@ async fn a_purchase_closed_short_is_no_longer_on_the_way(backend: Backend) {
         .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
         .await
         .unwrap();
-    assert!(again.lines.iter().any(|l| l.sku == YOUMAI && l.on_order == 0.0));
+    assert!(
+        again
+            .lines
+            .iter()
+            .any(|l| l.sku == YOUMAI && l.on_order == 0.0)
+    );
 }
 on_both_backends!(a_purchase_closed_short_is_no_longer_on_the_way);

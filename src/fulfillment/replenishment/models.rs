@@ -180,10 +180,13 @@ impl Model {
                     None => Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon),
                 }
             }
-            Model::HoltWintersMul(p) => {
-                holt_winters::forecast_with(y, *p, horizon, holt_winters::Seasonality::Multiplicative)
-                    .unwrap_or_else(|| Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon))
-            }
+            Model::HoltWintersMul(p) => holt_winters::forecast_with(
+                y,
+                *p,
+                horizon,
+                holt_winters::Seasonality::Multiplicative,
+            )
+            .unwrap_or_else(|| Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon)),
             Model::CrostonSba { alpha } => vec![intermittent::croston(y, *alpha, true); horizon],
             Model::Tsb {
                 alpha_prob,
@@ -295,6 +298,19 @@ pub fn sale_share(y: &[f64], days: usize) -> f64 {
     w.iter().filter(|&&v| v > 0.0).count() as f64 / w.len() as f64
 }
 
+/// Fits an opt-in candidate that is not (yet) among the defaults: `HoltWintersMul`, only for
+/// series that sell on most days (a weekday factor from a few sales is noise). `None` for
+/// other kinds or when the model does not fit.
+pub fn fit_optional(y: &[f64], kind: ModelKind) -> Option<Model> {
+    match kind {
+        ModelKind::HoltWintersMul if sale_share(y, 56) >= 0.9 => {
+            holt_winters::fit_with(y, holt_winters::Seasonality::Multiplicative)
+                .map(Model::HoltWintersMul)
+        }
+        _ => None,
+    }
+}
+
 /// Fits every candidate model's parameters on `y`. Combinations are not candidates: the
 /// selection averages the best-validated candidates itself.
 pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
@@ -320,12 +336,6 @@ pub fn fit_candidates(y: &[f64]) -> Vec<Model> {
     let logs: Vec<f64> = y.iter().map(|v| v.max(0.0).ln_1p()).collect();
     if let Some(p) = holt_winters::fit(&logs) {
         out.push(Model::HoltWintersLog(p));
-    }
-    // only for series that sell most days: a weekday factor from a few sales is noise
-    if sale_share(y, 56) >= 0.9
-        && let Some(p) = holt_winters::fit_with(y, holt_winters::Seasonality::Multiplicative)
-    {
-        out.push(Model::HoltWintersMul(p));
     }
     out.push(Model::CrostonSba { alpha: 0.1 });
     out.push(Model::Tsb {

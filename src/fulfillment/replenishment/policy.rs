@@ -595,8 +595,14 @@ mod tests {
         assert!(line.quantity >= 10.0 && line.quantity <= 20.0, "{line:?}");
         // the low-stock projection agrees: tomorrow morning the shelf is empty
         let levels = reorder_levels(&t, &outlook).unwrap();
-        let w = projected_low_stock("spinach", &position, &outlook, levels.reorder_point, today())
-            .unwrap();
+        let w = projected_low_stock(
+            "spinach",
+            &position,
+            &outlook,
+            levels.reorder_point,
+            today(),
+        )
+        .unwrap();
         assert_eq!(w.date, today() + Duration::days(1));
         // the same 50 kg keeping a week: enough, nothing to order
         let keeps = StockPosition {

@@ -31,6 +31,8 @@ pub struct ForecastConfig {
     pub only: Option<ModelKind>,
     /// Model families left out of the choice (for ablations).
     pub exclude: Vec<ModelKind>,
+    /// Opt-in candidates added to the defaults (see `models::fit_optional`; experiments).
+    pub include: Vec<ModelKind>,
 }
 
 impl ForecastConfig {
@@ -46,6 +48,7 @@ impl ForecastConfig {
             combine_top: 5,
             only: None,
             exclude: Vec::new(),
+            include: Vec::new(),
         }
     }
 }
@@ -93,8 +96,13 @@ impl Forecast {
 }
 
 fn candidates(y: &[f64], config: &ForecastConfig) -> Vec<Model> {
+    let optional = config
+        .include
+        .iter()
+        .filter_map(|k| models::fit_optional(y, *k));
     models::fit_candidates(y)
         .into_iter()
+        .chain(optional)
         .filter(|m| config.only.is_none_or(|k| m.kind() == k))
         .filter(|m| !config.exclude.contains(&m.kind()))
         .collect()

@@ -247,7 +247,9 @@ async fn wave(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, PickerError> {
     picker(&state, &headers).await?;
-    Ok(Json(json!({ "wave": state.services.picker_wave(id).await? })))
+    Ok(Json(
+        json!({ "wave": state.services.picker_wave(id).await? }),
+    ))
 }
 
 async fn day(
@@ -257,7 +259,9 @@ async fn day(
 ) -> Result<Json<Value>, PickerError> {
     picker(&state, &headers).await?;
     let date = day_of(&state, &q)?;
-    Ok(Json(json!({ "day": state.services.picking_day(date).await? })))
+    Ok(Json(
+        json!({ "day": state.services.picking_day(date).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -305,12 +309,22 @@ fn verdict(outcome: &ScanOutcome, substitute: Option<&str>) -> (&'static str, St
         ScanOutcome::WrongSku { expected, scanned } => (
             "error",
             format!("商品错误: 扫描了 {scanned}, 应为 {expected}。请放回重拣"),
-            format!("Wrong product: scanned {scanned}, the list says {expected}. Put it back and pick again"),
+            format!(
+                "Wrong product: scanned {scanned}, the list says {expected}. Put it back and pick again"
+            ),
         ),
         ScanOutcome::WrongQuantity { expected, scanned } => (
             "error",
-            format!("数量错误: {} 超过 {}。请取出多余部分", milli(*scanned), milli(*expected)),
-            format!("Wrong quantity: {} is more than {}. Take the extra out", milli(*scanned), milli(*expected)),
+            format!(
+                "数量错误: {} 超过 {}。请取出多余部分",
+                milli(*scanned),
+                milli(*expected)
+            ),
+            format!(
+                "Wrong quantity: {} is more than {}. Take the extra out",
+                milli(*scanned),
+                milli(*expected)
+            ),
         ),
         ScanOutcome::Short { missing, .. } => {
             let (zh, en) = match substitute {
@@ -377,7 +391,13 @@ mod tests {
         ] {
             assert_eq!(amount_milli(&v), Ok(m), "{v}");
         }
-        for v in [json!("-1"), json!("1.2345"), json!("abc"), json!(null), json!("")] {
+        for v in [
+            json!("-1"),
+            json!("1.2345"),
+            json!("abc"),
+            json!(null),
+            json!(""),
+        ] {
             assert!(amount_milli(&v).is_err(), "{v}");
         }
     }

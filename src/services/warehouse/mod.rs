@@ -17,8 +17,8 @@ mod stock;
 pub use config::{
     DEMO_WAREHOUSE_TOML, PartialTerms, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError,
 };
-pub use picking::{PickInstruction, PickingDay, PickingWave, ScanReport, ScanRequest, WaveBatch};
 pub use picker::{PickProgress, PickerBatch, PickerLine, PickerWave, PickerWaveSummary};
+pub use picking::{PickInstruction, PickingDay, PickingWave, ScanReport, ScanRequest, WaveBatch};
 pub use purchasing::{PurchaseDraft, PurchaseOrder, PurchaseOverview, PurchaseReceipt};
 pub use replenish::{LowStockAlert, PurchaseLine, ReplenishmentPlan};
 

@@ -169,9 +169,7 @@ impl Services {
             }
         }
         for b in &mut batches {
-            b.progress = PickProgress::of(
-                tasks.iter().filter(|t| t.batch_no == b.batch_no),
-            );
+            b.progress = PickProgress::of(tasks.iter().filter(|t| t.batch_no == b.batch_no));
         }
         Ok(PickerWave {
             id: wave.id,

@@ -145,8 +145,7 @@ fn stock_position(
         if left <= 0.0 {
             break;
         }
-        let last_day =
-            expires.unwrap_or(*received + Duration::days(shelf_life_days as i64 - 1));
+        let last_day = expires.unwrap_or(*received + Duration::days(shelf_life_days as i64 - 1));
         let Ok(sellable_days) = usize::try_from((last_day - date).num_days() + 1) else {
             continue;
         };

@@ -20,9 +20,7 @@ pub use conversations::VersionConflict;
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
-pub use purchasing::{
-    NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft,
-};
+pub use purchasing::{NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft};
 pub use warehouse::{
     NewPickTask, PickEventRow, PickTaskRow, PickWaveRow, PurchaseDraftRow, StockMovementKind,
 };

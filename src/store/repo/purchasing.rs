@@ -295,9 +295,7 @@ impl Tx {
     ) -> Result<Vec<ReceiptRow>, StoreError> {
         stock_movements::Entity::find()
             .filter(stock_movements::Column::Sku.eq(sku.to_string()))
-            .filter(
-                stock_movements::Column::Kind.eq(super::StockMovementKind::Received.code()),
-            )
+            .filter(stock_movements::Column::Kind.eq(super::StockMovementKind::Received.code()))
             .filter(stock_movements::Column::QtyMilli.gt(0))
             .filter(stock_movements::Column::At.gte(since))
             .order_by_desc(stock_movements::Column::At)
