@@ -655,6 +655,7 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
     );
 
     // a partial delivery, then too much, then the rest
+    assert!(line.qty_milli > 5_000, "more than one pack to split: {line:?}");
     let first = app
         .services
         .receive_purchase(
