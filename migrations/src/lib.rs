@@ -9,8 +9,9 @@ mod m20261125_000004_outbox_deliveries;
 mod m20261125_000005_web;
 mod m20261125_000006_handoff;
 mod m20261125_000007_wechat;
-mod m20261125_000010_substitution_risk;
 mod m20261125_000008_dispatch;
+mod m20261125_000009_purchasing;
+mod m20261125_000010_substitution_risk;
 
 pub struct Migrator;
 
@@ -25,8 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_web::Migration),
             Box::new(m20261125_000006_handoff::Migration),
             Box::new(m20261125_000007_wechat::Migration),
-            Box::new(m20261125_000010_substitution_risk::Migration),
             Box::new(m20261125_000008_dispatch::Migration),
+            Box::new(m20261125_000009_purchasing::Migration),
+            Box::new(m20261125_000010_substitution_risk::Migration),
         ]
     }
 }

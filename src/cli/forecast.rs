@@ -84,6 +84,12 @@ pub struct EvalArgs {
     /// Average the forecasts of this many best-validated models (1 = use the best one).
     #[arg(long, default_value_t = 5)]
     pub combine_top: usize,
+    /// Leave these model families out of the choice (comma-separated; for ablations).
+    #[arg(long, value_parser = parse_model, value_delimiter = ',')]
+    pub without: Vec<ModelKind>,
+    /// Add opt-in candidates to the choice (comma-separated; `holt_winters_mul`).
+    #[arg(long, value_parser = parse_model, value_delimiter = ',')]
+    pub with: Vec<ModelKind>,
     /// Ignore the data after this date (YYYY-MM-DD), e.g. to tune on earlier windows without
     /// looking at the final test window.
     #[arg(long)]
@@ -102,6 +108,7 @@ fn parse_model(text: &str) -> Result<ModelKind, String> {
         ModelKind::WeekdayProfileSes,
         ModelKind::HoltWinters,
         ModelKind::HoltWintersLog,
+        ModelKind::HoltWintersMul,
         ModelKind::CrostonSba,
         ModelKind::Tsb,
         ModelKind::Combination,
@@ -143,6 +150,8 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     config.only = args.model;
     config.validation_days = args.validation_days;
     config.combine_top = args.combine_top;
+    config.exclude = args.without.clone();
+    config.include = args.with.clone();
     let started = Instant::now();
     let report: EvaluationReport = evaluate_holdout(
         &series,

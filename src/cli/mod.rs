@@ -11,6 +11,7 @@ mod dispatch;
 mod forecast;
 mod nlu;
 mod picking;
+mod purchase;
 mod replenish;
 mod route;
 mod serve;
@@ -46,6 +47,8 @@ pub enum Command {
     Route(route::RouteArgs),
     /// Print the purchase list of a day (one JSON line per product to order, then a summary).
     Replenish(replenish::ReplenishArgs),
+    /// Purchase orders: list drafts and open orders, confirm a draft, receive deliveries.
+    Purchase(purchase::PurchaseArgs),
     /// Record stock received from suppliers and spoiled goods.
     Stock(stock::StockArgs),
     /// Dispatch a slot's packed orders to couriers, or re-plan a late courier.
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nlu(args) => nlu::run(args),
         Command::Route(args) => route::run(args),
         Command::Replenish(args) => replenish::run(args),
+        Command::Purchase(args) => purchase::run(args),
         Command::Stock(args) => stock::run(args),
         Command::Dispatch(args) => dispatch::run(args),
         Command::Courier(args) => dispatch::courier(args),

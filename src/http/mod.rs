@@ -6,6 +6,7 @@ mod agent;
 mod chat;
 mod error;
 mod pages;
+mod picker;
 mod tracking;
 mod ws_chat;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tracking::routes())
         .merge(ws_chat::routes())
         .merge(agent::routes())
+        .merge(picker::routes())
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }

@@ -30,7 +30,7 @@ pub(super) struct Page {
 }
 
 impl Page {
-    fn new(html: &'static str) -> Self {
+    pub(super) fn new(html: &'static str) -> Self {
         let scripts = inline_hashes(html, "script");
         let styles = inline_hashes(html, "style");
         let csp = format!(
@@ -43,6 +43,12 @@ impl Page {
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or(HeaderValue::from_static("default-src 'none'")),
         }
+    }
+
+    /// The page's Content-Security-Policy (for tests).
+    #[cfg(test)]
+    pub(super) fn csp_text(&self) -> &str {
+        self.csp.to_str().unwrap_or_default()
     }
 
     pub(super) fn respond(&self, status: StatusCode) -> Response {

@@ -40,6 +40,10 @@ pub use warehouse::{
     SubstitutionAnswer, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError, WarehouseError,
     WaveBatch,
 };
+pub use warehouse::{
+    PickProgress, PickerBatch, PickerLine, PickerWave, PickerWaveSummary, PurchaseDraft,
+    PurchaseOrder, PurchaseOverview, PurchaseReceipt,
+};
 pub use web_push::{CourierPosition, MAX_PUSH_PAGE, PushPage, TrackingLine, TrackingView, WebPush};
 
 use crate::domain::BusinessRules;

@@ -12,6 +12,7 @@ mod handoff;
 mod http_api;
 mod notify;
 mod orders;
+mod picker;
 mod stories;
 mod substitution;
 mod telegram;

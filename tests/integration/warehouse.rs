@@ -539,3 +539,247 @@ async fn replenishment_respects_shelf_life_and_pack_sizes(backend: Backend) {
     );
 }
 on_both_backends!(replenishment_respects_shelf_life_and_pack_sizes);
+
+fn youmai_history(date: NaiveDate) -> SalesSeries {
+    let pattern = [10.0, 12.0, 9.0, 11.0, 14.0, 20.0, 22.0];
+    let days = 16 * 7;
+    SalesSeries {
+        id: "VEG-YOUMAI".into(),
+        start: date - Duration::days(days),
+        quantities: (0..days as usize).map(|t| pattern[t % 7]).collect(),
+    }
+}
+
+/// A shelf full of leafy greens that were delivered yesterday (2-day shelf life) spoils
+/// tonight: the plan warns that tomorrow's shelf is empty, and the purchase list orders for
+/// tomorrow (before the fix the full shelf counted as stock and the alert came without a line).
+async fn stock_about_to_expire_is_reordered_and_the_alert_says_so(backend: Backend) {
+    let app = spawn_app(backend).await;
+    const YOUMAI: &str = "VEG-YOUMAI";
+    let date = today();
+    app.clock.set(morning() - Duration::days(1));
+    app.services
+        .receive_stock(Actor::Operator, YOUMAI, 80_000)
+        .await
+        .unwrap();
+    app.clock.set(morning());
+    let history = youmai_history(date);
+    let cfg = WarehouseConfig::demo().unwrap();
+    let plan = app
+        .services
+        .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
+        .await
+        .unwrap();
+    let l = plan
+        .lines
+        .iter()
+        .find(|l| l.sku == YOUMAI)
+        .expect("80 jin on the shelf expire tonight: order for tomorrow");
+    assert!(l.on_hand >= 80.0);
+    assert!(l.usable_stock < 25.0, "only today's sales count: {l:?}");
+    assert!(l.quantity >= 5.0 && l.quantity <= 2.0 * 22.0, "{l:?}");
+    let alert = plan
+        .alerts
+        .iter()
+        .find(|a| a.sku == YOUMAI)
+        .expect("tomorrow's shelf is empty without the delivery");
+    assert_eq!(alert.ordered, l.quantity);
+    assert_eq!(alert.no_order, None);
+    let ev = events(&app, "stock_low").await;
+    let e = ev.iter().find(|e| e["sku"] == YOUMAI).unwrap();
+    assert_eq!(e["ordered"], serde_json::json!(l.quantity));
+}
+on_both_backends!(stock_about_to_expire_is_reordered_and_the_alert_says_so);
+
+/// The purchase cycle: a draft confirmed to a supplier becomes an open purchase order (once);
+/// the next plan counts it as on the way and orders nothing more; deliveries may come in
+/// parts, go on hand with their expiry and never exceed what was ordered.
+async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
+    let app = spawn_app(backend).await;
+    const YOUMAI: &str = "VEG-YOUMAI"; // leafy: 2 days, packs of 5 jin; nothing on hand
+    let date = today();
+    let history = youmai_history(date);
+    let cfg = WarehouseConfig::demo().unwrap();
+    let plan = app
+        .services
+        .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
+        .await
+        .unwrap();
+    let line = plan.lines.iter().find(|l| l.sku == YOUMAI).unwrap().clone();
+    let overview = app.services.purchase_overview(date).await.unwrap();
+    assert_eq!(overview.drafts.len(), 1);
+    assert!(overview.orders.is_empty());
+    let draft = &overview.drafts[0];
+    assert_eq!(
+        (draft.sku.as_str(), draft.qty_milli),
+        (YOUMAI, line.qty_milli)
+    );
+
+    assert!(matches!(
+        app.services
+            .confirm_purchase(Actor::Operator, draft.draft_id, "  ")
+            .await,
+        Err(WarehouseError::BadInput(_))
+    ));
+    let po = app
+        .services
+        .confirm_purchase(Actor::Operator, draft.draft_id, "江桥批发市场")
+        .await
+        .unwrap();
+    assert_eq!(po.supplier, "江桥批发市场");
+    assert_eq!(
+        (po.qty_milli, po.outstanding_milli),
+        (line.qty_milli, line.qty_milli)
+    );
+    assert_eq!(po.arrives, date + Duration::days(1));
+    assert!(matches!(
+        app.services
+            .confirm_purchase(Actor::Operator, draft.draft_id, "again")
+            .await,
+        Err(WarehouseError::UnknownDraft(_))
+    ));
+    let overview = app.services.purchase_overview(date).await.unwrap();
+    assert!(overview.drafts.is_empty());
+    assert_eq!(overview.orders.len(), 1);
+
+    // re-planning the same day: the confirmed quantity is on the way, nothing is ordered twice
+    let again = app
+        .services
+        .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
+        .await
+        .unwrap();
+    assert!(
+        again.lines.iter().all(|l| l.sku != YOUMAI),
+        "ordered twice: {:?}",
+        again.lines
+    );
+
+    // a partial delivery, then too much, then the rest
+    assert!(line.qty_milli > 5_000, "more than one pack to split: {line:?}");
+    let first = app
+        .services
+        .receive_purchase(
+            &cfg,
+            Actor::Operator,
+            po.purchase_order_id,
+            Some(5_000),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.received_milli, 5_000);
+    assert_eq!(first.order.outstanding_milli, line.qty_milli - 5_000);
+    assert_eq!(
+        first.order.status,
+        freshbot::store::repo::PurchaseStatus::Open
+    );
+    assert_eq!(
+        first.expires_on,
+        Some(date + Duration::days(1)),
+        "2-day shelf life"
+    );
+    assert_eq!(stock(&app, YOUMAI).await.0, 5_000);
+    let too_much = app
+        .services
+        .receive_purchase(
+            &cfg,
+            Actor::Operator,
+            po.purchase_order_id,
+            Some(line.qty_milli),
+            false,
+        )
+        .await;
+    assert!(
+        matches!(too_much, Err(WarehouseError::BadQuantity(_))),
+        "{too_much:?}"
+    );
+    assert_eq!(stock(&app, YOUMAI).await.0, 5_000, "nothing changed");
+    if line.qty_milli > 5_000 {
+        let rest = app
+            .services
+            .receive_purchase(&cfg, Actor::Operator, po.purchase_order_id, None, false)
+            .await
+            .unwrap();
+        assert_eq!(rest.received_milli, line.qty_milli - 5_000);
+        assert_eq!(rest.order.outstanding_milli, 0);
+        assert_eq!(
+            rest.order.status,
+            freshbot::store::repo::PurchaseStatus::Received
+        );
+    }
+    assert_eq!(stock(&app, YOUMAI).await.0, line.qty_milli);
+    assert!(matches!(
+        app.services
+            .receive_purchase(&cfg, Actor::Operator, po.purchase_order_id, None, false)
+            .await,
+        Err(WarehouseError::PurchaseClosed(_))
+    ));
+    assert!(matches!(
+        app.services
+            .receive_purchase(&cfg, Actor::Operator, 999_999, None, false)
+            .await,
+        Err(WarehouseError::UnknownPurchaseOrder(999_999))
+    ));
+    let tx = app.services.store().begin_read().await.unwrap();
+    let receipts = tx
+        .receipts_since(&Sku::parse(YOUMAI).unwrap(), morning() - Duration::days(1))
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.expires_on == Some(date + Duration::days(1)))
+    );
+    assert_eq!(
+        receipts.iter().map(|r| r.qty_milli).sum::<i64>(),
+        line.qty_milli
+    );
+}
+on_both_backends!(purchase_orders_are_stock_on_the_way_until_received);
+
+/// An order closed short: part delivered, the rest will never come; it stops counting as on
+/// the way, so the next plan orders again.
+async fn a_purchase_closed_short_is_no_longer_on_the_way(backend: Backend) {
+    let app = spawn_app(backend).await;
+    const YOUMAI: &str = "VEG-YOUMAI";
+    let date = today();
+    let history = youmai_history(date);
+    let cfg = WarehouseConfig::demo().unwrap();
+    app.services
+        .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
+        .await
+        .unwrap();
+    let draft = app.services.purchase_overview(date).await.unwrap().drafts[0].clone();
+    let po = app
+        .services
+        .confirm_purchase(Actor::Operator, draft.draft_id, "farm")
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.services
+            .receive_purchase(&cfg, Actor::Operator, po.purchase_order_id, Some(0), false)
+            .await,
+        Err(WarehouseError::BadQuantity(_))
+    ));
+    let closed = app
+        .services
+        .receive_purchase(&cfg, Actor::Operator, po.purchase_order_id, Some(0), true)
+        .await
+        .unwrap();
+    assert_eq!(closed.order.outstanding_milli, 0);
+    assert_eq!(closed.expires_on, None);
+    assert_eq!(stock(&app, YOUMAI).await.0, 0);
+    let again = app
+        .services
+        .replenishment_plan(&cfg, date, std::slice::from_ref(&history))
+        .await
+        .unwrap();
+    assert!(
+        again
+            .lines
+            .iter()
+            .any(|l| l.sku == YOUMAI && l.on_order == 0.0)
+    );
+}
+on_both_backends!(a_purchase_closed_short_is_no_longer_on_the_way);

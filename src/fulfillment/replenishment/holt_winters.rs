@@ -1,5 +1,6 @@
-//! Additive Holt-Winters with a damped trend and a weekly season (ETS(A,Ad,A)), fitted by a
-//! grid search on one-step-ahead squared errors.
+//! Holt-Winters with a damped trend and a weekly season, additive (ETS(A,Ad,A)) or
+//! multiplicative (ETS(A,Ad,M): the weekday pattern scales with the level), fitted by a grid
+//! search on one-step-ahead squared errors.
 
 /// Season length: one week of daily data.
 pub const SEASON: usize = 7;
@@ -34,16 +35,34 @@ struct States {
     next: usize,
 }
 
+/// How the weekly season combines with the level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seasonality {
+    /// level + season
+    Additive,
+    /// level x season
+    Multiplicative,
+}
+
+/// Smallest seasonal factor or level used as a divisor (a weekday without sales).
+const FLOOR: f64 = 1e-3;
+
 /// Runs the filter over `y`; returns the final states and the sum of squared one-step errors
 /// after the first two weeks.
-fn filter(y: &[f64], p: HoltWintersParams) -> Option<(States, f64)> {
+fn filter(y: &[f64], p: HoltWintersParams, kind: Seasonality) -> Option<(States, f64)> {
     if y.len() < 2 * SEASON {
         return None;
     }
     let level0 = y[..SEASON].iter().sum::<f64>() / SEASON as f64;
+    if kind == Seasonality::Multiplicative && level0 <= FLOOR {
+        return None;
+    }
     let mut season = [0.0; SEASON];
     for (s, v) in season.iter_mut().zip(&y[..SEASON]) {
-        *s = v - level0;
+        *s = match kind {
+            Seasonality::Additive => v - level0,
+            Seasonality::Multiplicative => (v / level0).max(FLOOR),
+        };
     }
     let mut st = States {
         level: level0,
@@ -55,14 +74,27 @@ fn filter(y: &[f64], p: HoltWintersParams) -> Option<(States, f64)> {
     for (t, &v) in y.iter().enumerate().skip(SEASON) {
         let s_old = st.season[st.next];
         let damped = p.phi * st.trend;
-        let fitted = st.level + damped + s_old;
+        let base = st.level + damped;
+        let fitted = match kind {
+            Seasonality::Additive => base + s_old,
+            Seasonality::Multiplicative => base * s_old,
+        };
         let err = v - fitted;
         if t >= 2 * SEASON {
             sse += err * err;
         }
-        let level = p.alpha * (v - s_old) + (1.0 - p.alpha) * (st.level + damped);
+        let (level, season) = match kind {
+            Seasonality::Additive => (
+                p.alpha * (v - s_old) + (1.0 - p.alpha) * base,
+                p.gamma * (v - base) + (1.0 - p.gamma) * s_old,
+            ),
+            Seasonality::Multiplicative => (
+                p.alpha * (v / s_old.max(FLOOR)) + (1.0 - p.alpha) * base,
+                (p.gamma * (v / base.max(FLOOR)) + (1.0 - p.gamma) * s_old).max(FLOOR),
+            ),
+        };
         st.trend = p.beta * (level - st.level) + (1.0 - p.beta) * damped;
-        st.season[st.next] = p.gamma * (v - st.level - damped) + (1.0 - p.gamma) * s_old;
+        st.season[st.next] = season;
         st.level = level;
         st.next = (st.next + 1) % SEASON;
     }
@@ -75,6 +107,11 @@ fn fit_window(y: &[f64]) -> &[f64] {
 
 /// Grid-searches the parameters that minimise the one-step squared error on `y`.
 pub fn fit(y: &[f64]) -> Option<HoltWintersParams> {
+    fit_with(y, Seasonality::Additive)
+}
+
+/// [`fit`] for either kind of seasonality.
+pub fn fit_with(y: &[f64], kind: Seasonality) -> Option<HoltWintersParams> {
     let y = fit_window(y);
     let mut best: Option<(f64, HoltWintersParams)> = None;
     for &alpha in &ALPHAS {
@@ -87,7 +124,10 @@ pub fn fit(y: &[f64]) -> Option<HoltWintersParams> {
                         gamma,
                         phi,
                     };
-                    let (_, sse) = filter(y, p)?;
+                    let (_, sse) = filter(y, p, kind)?;
+                    if !sse.is_finite() {
+                        continue;
+                    }
                     if best.is_none_or(|(b, _)| sse < b) {
                         best = Some((sse, p));
                     }
@@ -104,7 +144,17 @@ pub fn fit(y: &[f64]) -> Option<HoltWintersParams> {
 
 /// Forecasts `horizon` days after `y` with fixed parameters.
 pub fn forecast(y: &[f64], p: HoltWintersParams, horizon: usize) -> Option<Vec<f64>> {
-    let (st, _) = filter(fit_window(y), p)?;
+    forecast_with(y, p, horizon, Seasonality::Additive)
+}
+
+/// [`forecast`] for either kind of seasonality.
+pub fn forecast_with(
+    y: &[f64],
+    p: HoltWintersParams,
+    horizon: usize,
+    kind: Seasonality,
+) -> Option<Vec<f64>> {
+    let (st, _) = filter(fit_window(y), p, kind)?;
     let mut out = Vec::with_capacity(horizon);
     let mut damp_sum = 0.0;
     let mut damp = 1.0;
@@ -112,7 +162,11 @@ pub fn forecast(y: &[f64], p: HoltWintersParams, horizon: usize) -> Option<Vec<f
         damp *= p.phi;
         damp_sum += damp;
         let s = st.season[(st.next + k) % SEASON];
-        out.push(st.level + damp_sum * st.trend + s);
+        let base = st.level + damp_sum * st.trend;
+        out.push(match kind {
+            Seasonality::Additive => base + s,
+            Seasonality::Multiplicative => base * s,
+        });
     }
     Some(out)
 }
@@ -129,6 +183,21 @@ mod tests {
         let f = forecast(&y, p, 14).unwrap();
         for (k, v) in f.iter().enumerate() {
             assert!((v - pattern[(200 + k) % 7]).abs() < 0.5, "day {k}: {v}");
+        }
+    }
+
+    #[test]
+    fn the_multiplicative_season_scales_with_the_level() {
+        // the weekend doubles sales whatever the level, and the level grows 50%
+        let pattern = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0];
+        let y: Vec<f64> = (0..280)
+            .map(|t| if t < 140 { 10.0 } else { 15.0 } * pattern[t % 7])
+            .collect();
+        let p = fit_with(&y, Seasonality::Multiplicative).unwrap();
+        let f = forecast_with(&y, p, 7, Seasonality::Multiplicative).unwrap();
+        for (k, v) in f.iter().enumerate() {
+            let want = 15.0 * pattern[(280 + k) % 7];
+            assert!((v - want).abs() / want < 0.05, "day {k}: {v} vs {want}");
         }
     }
 

@@ -32,9 +32,9 @@ pub use evaluation::{EvaluationReport, HoldoutProtocol, evaluate_holdout};
 pub use models::ModelKind;
 pub use plan::{PlanError, PurchasePlan, plan_purchase};
 pub use policy::{
-    Arrival, DemandOutlook, DraftOrderLine, LowStockWarning, PolicyError, ProductTerms,
-    ReorderLevels, StockBatch, StockPosition, draft_purchase_order, projected_low_stock,
-    reorder_levels,
+    Arrival, DemandOutlook, DraftOrderLine, LowStockWarning, NoOrderReason, OrderDecision,
+    PolicyError, ProductTerms, ReorderLevels, StockBatch, StockPosition, draft_purchase_order,
+    order_decision, projected_low_stock, reorder_levels, usable_position,
 };
 pub use sales_csv::{SalesParseError, parse_sales_csv};
 pub use selection::{Forecast, ForecastConfig, ForecastError, forecast_series};

@@ -28,6 +28,8 @@ pub enum ModelKind {
     HoltWinters,
     /// Holt-Winters on `ln(1 + y)`: multiplicative weekly pattern, never negative.
     HoltWintersLog,
+    /// Damped Holt-Winters with a multiplicative weekly season (ETS(A,Ad,M)).
+    HoltWintersMul,
     /// Croston's method with the Syntetos-Boylan bias correction (intermittent demand).
     CrostonSba,
     /// Teunter-Syntetos-Babai (intermittent demand that may become obsolete).
@@ -47,6 +49,7 @@ impl ModelKind {
             ModelKind::WeekdayProfileSes => "weekday_profile_ses",
             ModelKind::HoltWinters => "holt_winters",
             ModelKind::HoltWintersLog => "holt_winters_log",
+            ModelKind::HoltWintersMul => "holt_winters_mul",
             ModelKind::CrostonSba => "croston_sba",
             ModelKind::Tsb => "tsb",
             ModelKind::Combination => "combination",
@@ -82,6 +85,8 @@ pub enum Model {
     HoltWinters(HoltWintersParams),
     /// Damped additive Holt-Winters on `ln(1 + y)`.
     HoltWintersLog(HoltWintersParams),
+    /// Damped Holt-Winters with a multiplicative season.
+    HoltWintersMul(HoltWintersParams),
     /// Croston-SBA with smoothing `alpha`.
     CrostonSba {
         /// Smoothing of sizes and intervals.
@@ -109,6 +114,7 @@ impl Model {
             Model::WeekdayProfileSes { .. } => ModelKind::WeekdayProfileSes,
             Model::HoltWinters(_) => ModelKind::HoltWinters,
             Model::HoltWintersLog(_) => ModelKind::HoltWintersLog,
+            Model::HoltWintersMul(_) => ModelKind::HoltWintersMul,
             Model::CrostonSba { .. } => ModelKind::CrostonSba,
             Model::Tsb { .. } => ModelKind::Tsb,
             Model::Combination(_) => ModelKind::Combination,
@@ -174,6 +180,13 @@ impl Model {
                     None => Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon),
                 }
             }
+            Model::HoltWintersMul(p) => holt_winters::forecast_with(
+                y,
+                *p,
+                horizon,
+                holt_winters::Seasonality::Multiplicative,
+            )
+            .unwrap_or_else(|| Model::WeekdayAverage { weeks: 4 }.raw_forecast(y, horizon)),
             Model::CrostonSba { alpha } => vec![intermittent::croston(y, *alpha, true); horizon],
             Model::Tsb {
                 alpha_prob,
@@ -283,6 +296,19 @@ pub fn sale_share(y: &[f64], days: usize) -> f64 {
         return 0.0;
     }
     w.iter().filter(|&&v| v > 0.0).count() as f64 / w.len() as f64
+}
+
+/// Fits an opt-in candidate that is not (yet) among the defaults: `HoltWintersMul`, only for
+/// series that sell on most days (a weekday factor from a few sales is noise). `None` for
+/// other kinds or when the model does not fit.
+pub fn fit_optional(y: &[f64], kind: ModelKind) -> Option<Model> {
+    match kind {
+        ModelKind::HoltWintersMul if sale_share(y, 56) >= 0.9 => {
+            holt_winters::fit_with(y, holt_winters::Seasonality::Multiplicative)
+                .map(Model::HoltWintersMul)
+        }
+        _ => None,
+    }
 }
 
 /// Fits every candidate model's parameters on `y`. Combinations are not candidates: the

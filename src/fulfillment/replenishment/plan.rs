@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::policy::{
-    DemandOutlook, DraftOrderLine, LowStockWarning, PolicyError, ProductTerms, ReorderLevels,
-    StockPosition, draft_purchase_order, projected_low_stock, reorder_levels,
+    DemandOutlook, DraftOrderLine, LowStockWarning, NoOrderReason, PolicyError, ProductTerms,
+    ReorderLevels, StockPosition, order_decision, projected_low_stock, reorder_levels,
 };
 use super::selection::{ForecastConfig, ForecastError, forecast_series};
 use super::series::SalesSeries;
@@ -27,8 +27,14 @@ pub struct PurchasePlan {
     pub levels: ReorderLevels,
     /// What to order today, if anything.
     pub order: Option<DraftOrderLine>,
-    /// First morning the projected stock (known deliveries only, not today's order) falls
-    /// below the reorder point, if it does within the outlook.
+    /// Why nothing is ordered (`None` exactly when `order` is `Some`).
+    pub no_order: Option<NoOrderReason>,
+    /// Usable stock: on hand and on order less what is projected to spoil unsold.
+    pub usable_stock: f64,
+    /// First morning the projected stock (known deliveries only, not today's order; expired
+    /// batches gone) falls below the reorder point, if it does within the outlook. Only when
+    /// the usable stock does not cover the order-up-to level: a warning always comes with
+    /// an order line or with the reason none could be ordered.
     pub low_stock: Option<LowStockWarning>,
 }
 
@@ -57,15 +63,21 @@ pub fn plan_purchase(
     let forecast = forecast_series(history, closed, &config)?;
     let outlook = DemandOutlook::from_forecast(&forecast, config.band_coverage);
     let levels = reorder_levels(terms, &outlook)?;
-    let order = draft_purchase_order(terms, position, &outlook, today)?;
-    let low_stock =
-        projected_low_stock(&terms.sku, position, &outlook, levels.reorder_point, today);
+    let decision = order_decision(terms, position, &outlook, today)?;
+    // a dip in the projection that the stock on hand and on order still covers until the
+    // next delivery (demand falling over the week) is no shortage: no warning
+    let low_stock = match decision.no_order {
+        Some(NoOrderReason::Covered) => None,
+        _ => projected_low_stock(&terms.sku, position, &outlook, levels.reorder_point, today),
+    };
     Ok(PurchasePlan {
         sku: terms.sku.clone(),
         model: forecast.model,
         expected_demand: outlook.mean,
         levels,
-        order,
+        order: decision.line,
+        no_order: decision.no_order,
+        usable_stock: decision.usable_stock,
         low_stock,
     })
 }
@@ -109,5 +121,65 @@ mod tests {
         };
         let plan = plan_purchase(&history, &BTreeSet::new(), &terms, &full, today).unwrap();
         assert!(plan.low_stock.is_none_or(|w| w.date > today));
+    }
+
+    #[test]
+    fn a_warning_always_comes_with_an_order_or_its_reason() {
+        // many shelves, fresh and about to expire, against a weekly pattern: whenever the
+        // plan warns, it orders, unless it says why it cannot
+        let pattern = [10.0, 12.0, 11.0, 9.0, 14.0, 20.0, 22.0];
+        let history = SalesSeries {
+            id: "spinach".into(),
+            start: NaiveDate::from_ymd_opt(2023, 1, 2).unwrap(),
+            quantities: (0..120).map(|t| pattern[t % 7]).collect(),
+        };
+        let mut warnings = 0;
+        for day in 100..107 {
+            let h = SalesSeries {
+                quantities: history.quantities[..day].to_vec(),
+                ..history.clone()
+            };
+            let today = h.date_at(day);
+            for shelf in [1, 2, 4] {
+                let terms = ProductTerms {
+                    sku: "spinach".into(),
+                    lead_time_days: 1,
+                    review_period_days: 1,
+                    shelf_life_days: shelf,
+                    pack_size: 1.0,
+                    pack_price_fen: 800,
+                    service_level: 0.9,
+                };
+                for on_hand in [0.0, 5.0, 15.0, 30.0, 60.0] {
+                    for left in 1..=shelf {
+                        let pos = StockPosition {
+                            on_hand: vec![StockBatch {
+                                quantity: on_hand,
+                                sellable_days: left,
+                            }],
+                            on_order: vec![],
+                        };
+                        let plan =
+                            plan_purchase(&h, &BTreeSet::new(), &terms, &pos, today).unwrap();
+                        assert_eq!(plan.order.is_some(), plan.no_order.is_none());
+                        if let Some(w) = &plan.low_stock
+                            && w.date <= today + chrono::Duration::days(1)
+                        {
+                            warnings += 1;
+                            assert!(
+                                plan.order.is_some()
+                                    || plan.no_order != Some(NoOrderReason::Covered),
+                                "{plan:?}"
+                            );
+                        }
+                        if on_hand >= 30.0 && left == 1 {
+                            // a full shelf that expires tonight still needs tomorrow's delivery
+                            assert!(plan.order.is_some(), "{plan:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(warnings > 10, "the scenarios do warn: {warnings}");
     }
 }

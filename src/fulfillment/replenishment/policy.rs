@@ -248,8 +248,21 @@ pub fn project_stock(
     demand: &[f64],
     days: usize,
 ) -> (Vec<f64>, Vec<StockBatch>) {
+    let p = projection(position, demand, days);
+    (p.start_of_day, p.left)
+}
+
+/// What [`project_stock`] computes, plus what expired unsold on the way.
+struct Projection {
+    start_of_day: Vec<f64>,
+    left: Vec<StockBatch>,
+    spoiled: f64,
+}
+
+fn projection(position: &StockPosition, demand: &[f64], days: usize) -> Projection {
     let mut batches: Vec<StockBatch> = position.on_hand.clone();
     let mut start_of_day = Vec::with_capacity(days);
+    let mut spoiled = 0.0;
     for day in 0..days {
         for a in &position.on_order {
             if a.in_days == day && day > 0 {
@@ -269,10 +282,24 @@ pub fn project_stock(
         }
         for b in &mut batches {
             b.sellable_days = b.sellable_days.saturating_sub(1);
+            if b.sellable_days == 0 {
+                spoiled += b.quantity.max(0.0);
+            }
         }
         batches.retain(|b| b.quantity > 1e-12 && b.sellable_days > 0);
     }
-    (start_of_day, batches)
+    Projection {
+        start_of_day,
+        left: batches,
+        spoiled,
+    }
+}
+
+/// The inventory position without the stock projected to expire unsold within the first
+/// `days` days (expected demand, oldest first): stock that spoils before it can sell is not
+/// available stock, however much of it is on the shelf this morning.
+pub fn usable_position(position: &StockPosition, demand: &[f64], days: usize) -> f64 {
+    (position.inventory_position() - projection(position, demand, days).spoiled).max(0.0)
 }
 
 /// A draft purchase-order line for the operator to confirm.
@@ -294,6 +321,34 @@ pub struct DraftOrderLine {
     pub capped_by_shelf_life: bool,
 }
 
+/// Why the policy orders nothing today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoOrderReason {
+    /// The usable stock (on hand and on order, less what will spoil unsold) reaches the
+    /// order-up-to level.
+    Covered,
+    /// The stock still fresh when a delivery would arrive already covers everything expected
+    /// to sell during that delivery's shelf life: more would spoil.
+    WouldSpoil,
+    /// Less than one supplier pack would sell before spoiling.
+    PackLargerThanSells,
+}
+
+/// The policy's decision for one product and day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderDecision {
+    /// What to order, if anything.
+    pub line: Option<DraftOrderLine>,
+    /// Why nothing is ordered (`None` exactly when `line` is `Some`).
+    pub no_order: Option<NoOrderReason>,
+    /// The quantity the service level asks for (order-up-to minus usable stock), >= 0.
+    pub wanted: f64,
+    /// On hand plus on order, less what is projected to spoil unsold before the next order
+    /// arrives.
+    pub usable_stock: f64,
+}
+
 /// The draft order of one product for `today`, or `None` when nothing should be ordered.
 /// `outlook` starts today and must cover lead time + max(review period, shelf life) days.
 pub fn draft_purchase_order(
@@ -302,11 +357,30 @@ pub fn draft_purchase_order(
     outlook: &DemandOutlook,
     today: NaiveDate,
 ) -> Result<Option<DraftOrderLine>, PolicyError> {
+    Ok(order_decision(terms, position, outlook, today)?.line)
+}
+
+/// [`draft_purchase_order`] with the reason when nothing is ordered.
+pub fn order_decision(
+    terms: &ProductTerms,
+    position: &StockPosition,
+    outlook: &DemandOutlook,
+    today: NaiveDate,
+) -> Result<OrderDecision, PolicyError> {
     let levels = reorder_levels(terms, outlook)?;
     let l = terms.lead_time_days;
-    let wanted = (levels.order_up_to - position.inventory_position()).max(0.0);
+    // the order-up-to level covers demand until the next order arrives; stock expiring
+    // unsold before then covers none of it
+    let usable_stock = usable_position(position, &outlook.mean, l + terms.review_period_days);
+    let wanted = (levels.order_up_to - usable_stock).max(0.0);
+    let nothing = |reason| OrderDecision {
+        line: None,
+        no_order: Some(reason),
+        wanted,
+        usable_stock,
+    };
     if wanted <= 0.0 {
-        return Ok(None);
+        return Ok(nothing(NoOrderReason::Covered));
     }
     // stock still fresh when the order arrives sells first; the delivery may only cover what
     // remains of the demand during its shelf life
@@ -324,6 +398,9 @@ pub fn draft_purchase_order(
             .sum::<f64>();
     let sellable = outlook.sum(l, l + terms.shelf_life_days);
     let cap = (sellable - fresh_at_arrival).max(0.0);
+    if cap <= 1e-9 {
+        return Ok(nothing(NoOrderReason::WouldSpoil));
+    }
     let capped = wanted > cap;
     let quantity = wanted.min(cap);
     let mut packs = (quantity / terms.pack_size - 1e-9).ceil().max(0.0);
@@ -331,18 +408,23 @@ pub fn draft_purchase_order(
         packs = (cap / terms.pack_size + 1e-9).floor();
     }
     if packs < 1.0 {
-        return Ok(None);
+        return Ok(nothing(NoOrderReason::PackLargerThanSells));
     }
     let packs = packs.min(f64::from(u32::MAX)) as u32;
-    Ok(Some(DraftOrderLine {
-        sku: terms.sku.clone(),
-        packs,
-        quantity: f64::from(packs) * terms.pack_size,
-        arrives: today + Duration::days(l as i64),
-        total_fen: i64::from(packs) * terms.pack_price_fen,
+    Ok(OrderDecision {
+        line: Some(DraftOrderLine {
+            sku: terms.sku.clone(),
+            packs,
+            quantity: f64::from(packs) * terms.pack_size,
+            arrives: today + Duration::days(l as i64),
+            total_fen: i64::from(packs) * terms.pack_price_fen,
+            wanted,
+            capped_by_shelf_life: capped,
+        }),
+        no_order: None,
         wanted,
-        capped_by_shelf_life: capped,
-    }))
+        usable_stock,
+    })
 }
 
 /// A product whose projected stock falls below its threshold.
@@ -492,6 +574,72 @@ mod tests {
             projected_low_stock("spinach", &position, &flat(1.0, 0.0, 5), 8.0, today()),
             None
         );
+    }
+
+    #[test]
+    fn stock_about_to_expire_is_not_available_stock() {
+        // 50 kg on the shelf that must go today: 10 sell, 40 spoil tonight; tomorrow's
+        // demand needs a delivery although the shelf looks full this morning
+        let position = StockPosition {
+            on_hand: vec![StockBatch {
+                quantity: 50.0,
+                sellable_days: 1,
+            }],
+            on_order: vec![],
+        };
+        let outlook = flat(10.0, 1.0, 10);
+        let t = terms(2, 1.0);
+        let d = order_decision(&t, &position, &outlook, today()).unwrap();
+        assert!((d.usable_stock - 10.0).abs() < 1e-9, "{d:?}");
+        let line = d.line.expect("an order for tomorrow");
+        assert!(line.quantity >= 10.0 && line.quantity <= 20.0, "{line:?}");
+        // the low-stock projection agrees: tomorrow morning the shelf is empty
+        let levels = reorder_levels(&t, &outlook).unwrap();
+        let w = projected_low_stock(
+            "spinach",
+            &position,
+            &outlook,
+            levels.reorder_point,
+            today(),
+        )
+        .unwrap();
+        assert_eq!(w.date, today() + Duration::days(1));
+        // the same 50 kg keeping a week: enough, nothing to order
+        let keeps = StockPosition {
+            on_hand: vec![StockBatch {
+                quantity: 50.0,
+                sellable_days: 7,
+            }],
+            on_order: vec![],
+        };
+        let d = order_decision(&t, &keeps, &outlook, today()).unwrap();
+        assert_eq!((d.line, d.no_order), (None, Some(NoOrderReason::Covered)));
+    }
+
+    #[test]
+    fn no_order_says_why() {
+        let fresh = StockPosition {
+            on_hand: vec![StockBatch {
+                quantity: 25.0,
+                sellable_days: 3,
+            }],
+            on_order: vec![],
+        };
+        // a 3-day review period wants more, but the 15 kg still fresh tomorrow exceed the
+        // 10 kg a delivery with a 1-day shelf life could sell: ordering would only spoil
+        let mut t = terms(1, 1.0);
+        t.review_period_days = 3;
+        let d = order_decision(&t, &fresh, &flat(10.0, 1.0, 10), today()).unwrap();
+        assert!(d.wanted > 0.0);
+        assert_eq!(d.no_order, Some(NoOrderReason::WouldSpoil), "{d:?}");
+        let d = order_decision(
+            &terms(1, 25.0),
+            &StockPosition::default(),
+            &flat(10.0, 1.0, 10),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(d.no_order, Some(NoOrderReason::PackLargerThanSells));
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct ForecastConfig {
     pub combine_top: usize,
     /// Restrict the choice to one model family (for baselines); `None` chooses freely.
     pub only: Option<ModelKind>,
+    /// Model families left out of the choice (for ablations).
+    pub exclude: Vec<ModelKind>,
+    /// Opt-in candidates added to the defaults (see `models::fit_optional`; experiments).
+    pub include: Vec<ModelKind>,
 }
 
 impl ForecastConfig {
@@ -43,6 +47,8 @@ impl ForecastConfig {
             band_coverage: 0.8,
             combine_top: 5,
             only: None,
+            exclude: Vec::new(),
+            include: Vec::new(),
         }
     }
 }
@@ -89,12 +95,17 @@ impl Forecast {
     }
 }
 
-fn candidates(y: &[f64], only: Option<ModelKind>) -> Vec<Model> {
-    let all = models::fit_candidates(y);
-    match only {
-        Some(kind) => all.into_iter().filter(|m| m.kind() == kind).collect(),
-        None => all,
-    }
+fn candidates(y: &[f64], config: &ForecastConfig) -> Vec<Model> {
+    let optional = config
+        .include
+        .iter()
+        .filter_map(|k| models::fit_optional(y, *k));
+    models::fit_candidates(y)
+        .into_iter()
+        .chain(optional)
+        .filter(|m| config.only.is_none_or(|k| m.kind() == k))
+        .filter(|m| !config.exclude.contains(&m.kind()))
+        .collect()
 }
 
 struct Validation {
@@ -130,7 +141,7 @@ fn validate(h: &PreparedHistory, config: &ForecastConfig) -> Option<ValidationRu
             open_days(origin).map(move |k| h.values[origin + k])
         })
         .collect();
-    let fitted = candidates(&h.values[..first_origin], config.only);
+    let fitted = candidates(&h.values[..first_origin], config);
     let mut ranking: Vec<Validation> = fitted
         .iter()
         .map(|m| {
@@ -194,7 +205,7 @@ pub fn forecast_series(
         });
     };
     let run = validate(&h, config);
-    let final_candidates = candidates(&h.values, config.only);
+    let final_candidates = candidates(&h.values, config);
     let refit = |key: &str| {
         final_candidates
             .iter()

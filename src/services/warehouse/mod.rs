@@ -8,7 +8,9 @@
 //! and stores their answers.
 
 mod config;
+mod picker;
 mod picking;
+mod purchasing;
 mod replenish;
 mod stock;
 mod substitution;
@@ -16,7 +18,9 @@ mod substitution;
 pub use config::{
     DEMO_WAREHOUSE_TOML, PartialTerms, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError,
 };
+pub use picker::{PickProgress, PickerBatch, PickerLine, PickerWave, PickerWaveSummary};
 pub use picking::{PickInstruction, PickingDay, PickingWave, ScanReport, ScanRequest, WaveBatch};
+pub use purchasing::{PurchaseDraft, PurchaseOrder, PurchaseOverview, PurchaseReceipt};
 pub use replenish::{LowStockAlert, PurchaseLine, ReplenishmentPlan};
 pub use substitution::{OFFER_TTL, OfferView, SubstitutionAnswer};
 
@@ -54,6 +58,21 @@ pub enum WarehouseError {
     /// A quantity that is negative, zero where it must be positive, or absurd.
     #[error("invalid quantity: {0}")]
     BadQuantity(String),
+    /// Input that is not a quantity but still wrong (an empty supplier name...).
+    #[error("{0}")]
+    BadInput(String),
+    /// No such purchase draft (or it was confirmed already, or re-planned away).
+    #[error("no purchase draft {0}; it may be confirmed already (see `freshbot purchase list`)")]
+    UnknownDraft(i64),
+    /// No such picking wave.
+    #[error("no picking wave {0}")]
+    UnknownWave(i64),
+    /// No such purchase order.
+    #[error("no purchase order {0}")]
+    UnknownPurchaseOrder(i64),
+    /// The purchase order expects nothing more.
+    #[error("purchase order {0} is already received or closed")]
+    PurchaseClosed(i64),
     /// A sku that is not in the catalog.
     #[error("we don't sell {0:?}")]
     UnknownProduct(String),

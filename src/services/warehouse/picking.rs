@@ -256,6 +256,8 @@ impl Services {
                     sku: l.sku.clone(),
                     expected_milli: l.quantity.milli(),
                     tolerance_milli: cfg.tolerance_milli(l.quantity),
+                    aisle: loc.and_then(|l| i32::try_from(l.aisle).ok()),
+                    position: loc.map(|l| l.position),
                 });
                 picks.push(PickInstruction {
                     seq,

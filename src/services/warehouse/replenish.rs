@@ -11,7 +11,8 @@ use super::{WarehouseConfig, WarehouseError, local_day_start};
 use crate::domain::{Product, Sku, StockLevel, TZ};
 use crate::fulfillment::replenishment::evaluation::MIN_SERIES_FOR_CLOSURE;
 use crate::fulfillment::replenishment::{
-    ProductTerms, PurchasePlan, SalesSeries, StockBatch, StockPosition, closed_days, plan_purchase,
+    Arrival, NoOrderReason, ProductTerms, PurchasePlan, SalesSeries, StockBatch, StockPosition,
+    closed_days, plan_purchase,
 };
 use crate::services::Services;
 use crate::store::repo::{OutboxEvent, PurchaseDraftRow};
@@ -37,6 +38,10 @@ pub struct PurchaseLine {
     pub capped_by_shelf_life: bool,
     pub shelf_life_days: usize,
     pub on_hand: f64,
+    /// Confirmed purchase orders not yet received.
+    pub on_order: f64,
+    /// On hand and on order, less what is projected to spoil before it sells.
+    pub usable_stock: f64,
     pub reorder_point: f64,
     pub order_up_to: f64,
     /// The forecasting model used.
@@ -52,6 +57,11 @@ pub struct LowStockAlert {
     pub date: NaiveDate,
     pub projected: f64,
     pub threshold: f64,
+    /// What today's purchase list orders of the sku (0 when nothing).
+    pub ordered: f64,
+    /// Why nothing is ordered despite the alert (fresh stock covers what a delivery could
+    /// sell before spoiling, or one pack is more than sells in time).
+    pub no_order: Option<NoOrderReason>,
     /// False when a `stock_low` event for the sku was already pending today.
     pub new_event: bool,
 }
@@ -76,6 +86,7 @@ struct Input {
     history: SalesSeries,
     position: StockPosition,
     on_hand: f64,
+    on_order: f64,
 }
 
 /// Daily sales per sku from `(sku, date, quantity)` records up to `date - 1`.
@@ -115,29 +126,36 @@ fn daily_series(
         .collect()
 }
 
+/// A receipt for [`stock_position`]: day received, quantity, last sellable day if recorded.
+type Receipt = (NaiveDate, f64, Option<NaiveDate>);
+
 /// On-hand stock split into batches by age: the newest receipts within the shelf life are
-/// what is left (stock sells oldest first); stock of unknown age (older receipts, opening
-/// stock) is assumed to be half way through its shelf life.
+/// what is left (stock sells oldest first), each sellable until its recorded expiry (or its
+/// receipt day + shelf life); stock of unknown age (older receipts, opening stock) is assumed
+/// to be half way through its shelf life.
 fn stock_position(
     on_hand: f64,
-    receipts: &[(NaiveDate, f64)],
+    receipts: &[Receipt],
     shelf_life_days: usize,
     date: NaiveDate,
 ) -> StockPosition {
     let mut left = on_hand.max(0.0);
     let mut on_hand_batches = Vec::new();
-    for (received, q) in receipts {
+    for (received, q, expires) in receipts {
         if left <= 0.0 {
             break;
         }
-        let age = usize::try_from((date - *received).num_days()).unwrap_or(0);
-        if age >= shelf_life_days {
+        let last_day = expires.unwrap_or(*received + Duration::days(shelf_life_days as i64 - 1));
+        let Ok(sellable_days) = usize::try_from((last_day - date).num_days() + 1) else {
+            continue;
+        };
+        if sellable_days == 0 {
             continue;
         }
         let take = q.min(left);
         on_hand_batches.push(StockBatch {
             quantity: take,
-            sellable_days: shelf_life_days - age,
+            sellable_days,
         });
         left -= take;
     }
@@ -214,20 +232,42 @@ impl Services {
             };
             let terms = cfg.terms_for(p);
             let since = local_day_start(date - Duration::days(terms.shelf_life_days as i64));
-            let receipts: Vec<(NaiveDate, f64)> = tx
-                .stock_movements_since(&p.sku, since)
+            let receipts: Vec<Receipt> = tx
+                .receipts_since(&p.sku, since)
                 .await?
                 .into_iter()
-                .filter(|(kind, q, _, _)| kind == "received" && *q > 0)
-                .map(|(_, q, _, at)| (at.with_timezone(&TZ).date_naive(), q as f64 / 1000.0))
+                .map(|r| {
+                    (
+                        r.at.with_timezone(&TZ).date_naive(),
+                        r.qty_milli as f64 / 1000.0,
+                        r.expires_on,
+                    )
+                })
                 .collect();
             let on_hand = level.on_hand_milli as f64 / 1000.0;
+            let mut position = stock_position(on_hand, &receipts, terms.shelf_life_days, date);
+            // confirmed and not yet received: on the way (a late one is expected tomorrow)
+            position.on_order = tx
+                .open_purchase_orders_of(&p.sku)
+                .await?
+                .into_iter()
+                .filter(|o| o.outstanding_milli() > 0)
+                .map(|o| Arrival {
+                    in_days: usize::try_from((o.arrives - date).num_days())
+                        .unwrap_or(1)
+                        .max(1),
+                    quantity: o.outstanding_milli() as f64 / 1000.0,
+                    sellable_days: terms.shelf_life_days,
+                })
+                .collect();
+            let on_order = position.on_order.iter().map(|a| a.quantity).sum();
             inputs.push(Input {
                 product: p.clone(),
-                position: stock_position(on_hand, &receipts, terms.shelf_life_days, date),
+                position,
                 terms,
                 history: history.clone(),
                 on_hand,
+                on_order,
             });
         }
         drop(tx);
@@ -267,6 +307,8 @@ impl Services {
                     capped_by_shelf_life: o.capped_by_shelf_life,
                     shelf_life_days: i.terms.shelf_life_days,
                     on_hand: i.on_hand,
+                    on_order: i.on_order,
+                    usable_stock: plan.usable_stock,
                     reorder_point: plan.levels.reorder_point,
                     order_up_to: plan.levels.order_up_to,
                     model: plan.model.clone(),
@@ -275,7 +317,8 @@ impl Services {
             if let Some(w) = &plan.low_stock
                 && w.date <= date + Duration::days(i.terms.lead_time_days as i64)
             {
-                lows.push(w.clone());
+                let ordered = plan.order.as_ref().map_or(0.0, |o| o.quantity);
+                lows.push((w.clone(), ordered, plan.no_order));
             }
         }
 
@@ -298,7 +341,7 @@ impl Services {
         let today = local_day_start(now.with_timezone(&TZ).date_naive());
         let mut pending: BTreeSet<String> = tx.pending_stock_low_skus(today).await?;
         let mut alerts = Vec::with_capacity(lows.len());
-        for w in lows {
+        for (w, ordered, no_order) in lows {
             let new_event = pending.insert(w.sku.clone());
             if new_event {
                 tx.enqueue(
@@ -313,6 +356,8 @@ impl Services {
                             "low_on": w.date,
                             "projected": w.projected,
                             "threshold": w.threshold,
+                            "ordered": ordered,
+                            "no_order": no_order,
                         }),
                     },
                     now,
@@ -324,6 +369,8 @@ impl Services {
                 date: w.date,
                 projected: w.projected,
                 threshold: w.threshold,
+                ordered,
+                no_order,
                 new_event,
             });
         }
@@ -368,9 +415,9 @@ mod tests {
     fn stock_is_aged_by_its_newest_receipts() {
         let today = d("2026-11-24");
         let receipts = [
-            (d("2026-11-24"), 3.0),
-            (d("2026-11-23"), 5.0),
-            (d("2026-11-20"), 9.0),
+            (d("2026-11-24"), 3.0, None),
+            (d("2026-11-23"), 5.0, None),
+            (d("2026-11-20"), 9.0, None),
         ];
         let pos = stock_position(10.0, &receipts, 3, today);
         assert_eq!(
@@ -387,6 +434,30 @@ mod tests {
                 StockBatch {
                     quantity: 2.0,
                     sellable_days: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_recorded_expiry_beats_the_receipt_age() {
+        let today = d("2026-11-24");
+        // received yesterday with a 1-day expiry recorded: gone; today's expires tomorrow
+        let receipts = [
+            (d("2026-11-24"), 4.0, Some(d("2026-11-25"))),
+            (d("2026-11-23"), 5.0, Some(d("2026-11-23"))),
+        ];
+        let pos = stock_position(6.0, &receipts, 5, today);
+        assert_eq!(
+            pos.on_hand,
+            vec![
+                StockBatch {
+                    quantity: 4.0,
+                    sellable_days: 2
+                },
+                StockBatch {
+                    quantity: 2.0,
+                    sellable_days: 3
                 },
             ]
         );

@@ -29,6 +29,7 @@ pub mod pick_waves;
 pub mod products;
 pub mod purchase_drafts;
 pub mod route_stops;
+pub mod purchase_orders;
 pub mod slot_capacity;
 pub mod stock;
 pub mod stock_movements;

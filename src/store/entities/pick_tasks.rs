@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "pick_tasks")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -22,6 +22,9 @@ pub struct Model {
     pub status: String,
     pub scanned_by: Option<String>,
     pub scanned_at: Option<DateTimeUtc>,
+    /// Where to pick, fixed when the wave was planned (absent on older rows).
+    pub aisle: Option<i32>,
+    pub position: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

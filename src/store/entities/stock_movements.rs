@@ -14,6 +14,10 @@ pub struct Model {
     pub reason: Option<String>,
     pub actor: String,
     pub at: DateTimeUtc,
+    /// Last local day a receipt can be sold (`YYYY-MM-DD`), when known.
+    pub expires_on: Option<String>,
+    /// The purchase order a receipt delivered.
+    pub purchase_order_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod dispatch;
 mod handoff;
 mod orders;
 mod outbox;
+mod purchasing;
 mod slots;
 mod staff;
 mod substitutions;
@@ -23,7 +24,10 @@ pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
 pub use substitutions::{NewOffer, OfferStatus, SubstitutionOffer};
-pub use warehouse::{NewPickTask, PickEventRow, PickTaskRow, PurchaseDraftRow, StockMovementKind};
+pub use purchasing::{NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft};
+pub use warehouse::{
+    NewPickTask, PickEventRow, PickTaskRow, PickWaveRow, PurchaseDraftRow, StockMovementKind,
+};
 pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 
 use crate::store::StoreError;

@@ -48,10 +48,13 @@ pub struct NewPickTask {
     pub sku: Sku,
     pub expected_milli: i64,
     pub tolerance_milli: i64,
+    /// Aisle and position along it (metres from the front) of the product's location.
+    pub aisle: Option<i32>,
+    pub position: Option<f64>,
 }
 
 /// A stored pick task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PickTaskRow {
     pub id: i64,
     pub wave_id: i64,
@@ -70,6 +73,20 @@ pub struct PickTaskRow {
     pub status: String,
     pub scanned_by: Option<String>,
     pub scanned_at: Option<DateTime<Utc>>,
+    pub aisle: Option<i32>,
+    pub position: Option<f64>,
+}
+
+/// A stored picking wave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickWaveRow {
+    pub id: i64,
+    pub slot_start: DateTime<Utc>,
+    pub capacity: f64,
+    pub orders: i32,
+    pub batches: i32,
+    pub total_length: f64,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One scan and its verdict.
@@ -97,6 +114,18 @@ pub struct PurchaseDraftRow {
     pub capped_by_shelf_life: bool,
 }
 
+fn wave_from_row(w: pick_waves::Model) -> PickWaveRow {
+    PickWaveRow {
+        id: w.id,
+        slot_start: w.slot_start,
+        capacity: w.capacity,
+        orders: w.orders,
+        batches: w.batches,
+        total_length: w.total_length,
+        created_at: w.created_at,
+    }
+}
+
 fn task_from_row(r: pick_tasks::Model) -> Result<PickTaskRow, StoreError> {
     Ok(PickTaskRow {
         id: r.id,
@@ -115,6 +144,8 @@ fn task_from_row(r: pick_tasks::Model) -> Result<PickTaskRow, StoreError> {
         status: r.status,
         scanned_by: r.scanned_by,
         scanned_at: r.scanned_at,
+        aisle: r.aisle,
+        position: r.position,
     })
 }
 
@@ -143,6 +174,31 @@ impl Tx {
         Ok(row.id)
     }
 
+    /// Waves whose delivery slot starts in `[from, to)`, by slot then id.
+    pub async fn pick_waves_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PickWaveRow>, StoreError> {
+        Ok(pick_waves::Entity::find()
+            .filter(pick_waves::Column::SlotStart.gte(from))
+            .filter(pick_waves::Column::SlotStart.lt(to))
+            .order_by_asc(pick_waves::Column::SlotStart)
+            .order_by_asc(pick_waves::Column::Id)
+            .all(self.c())
+            .await?
+            .into_iter()
+            .map(wave_from_row)
+            .collect())
+    }
+
+    pub async fn pick_wave(&self, id: i64) -> Result<Option<PickWaveRow>, StoreError> {
+        Ok(pick_waves::Entity::find_by_id(id)
+            .one(self.c())
+            .await?
+            .map(wave_from_row))
+    }
+
     pub async fn insert_pick_task(&self, wave: i64, t: &NewPickTask) -> Result<(), StoreError> {
         pick_tasks::Entity::insert(pick_tasks::ActiveModel {
             wave_id: Set(wave),
@@ -160,6 +216,8 @@ impl Tx {
             status: Set("pending".to_owned()),
             scanned_by: Set(None),
             scanned_at: Set(None),
+            aisle: Set(t.aisle),
+            position: Set(t.position),
             ..Default::default()
         })
         .exec_without_returning(self.c())

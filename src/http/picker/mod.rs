@@ -1,0 +1,432 @@
+//! The picker's page at `/picker` and its JSON API under `/picker/api`: log in with a staff
+//! account (the agent console's accounts and sessions), see today's waves and a wave's pick
+//! list in route order, confirm each line by scanning or typing the sku and quantity (the
+//! mis-pick check answers at once), follow the batch's progress and the day's counters.
+//!
+//! The session is its own HttpOnly, SameSite=Strict cookie scoped to `/picker`; every POST
+//! except the login carries the session's CSRF token in `X-CSRF-Token`.
+
+use std::sync::LazyLock;
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pages::Page;
+use super::{AppError, AppState};
+use crate::domain::TZ;
+use crate::fulfillment::picking::ScanOutcome;
+use crate::services::{AgentSession, HandoffError, ScanRequest, WarehouseError};
+
+const COOKIE: &str = "freshbot_picker";
+const CSRF_HEADER: &str = "x-csrf-token";
+static PAGE: LazyLock<Page> = LazyLock::new(|| Page::new(include_str!("picker.html")));
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/picker", get(page))
+        .route("/picker/", get(page))
+        .route("/picker/api/login", post(login))
+        .route("/picker/api/logout", post(logout))
+        .route("/picker/api/me", get(me))
+        .route("/picker/api/waves", get(waves))
+        .route("/picker/api/waves/{id}", get(wave))
+        .route("/picker/api/scan", post(scan))
+        .route("/picker/api/day", get(day))
+}
+
+/// Why a picker request failed; always `{"error": message}` with a fitting status.
+#[derive(Debug)]
+pub enum PickerError {
+    Unauthorized,
+    Csrf,
+    Login(HandoffError),
+    Warehouse(WarehouseError),
+    App(AppError),
+}
+
+impl From<HandoffError> for PickerError {
+    fn from(e: HandoffError) -> Self {
+        PickerError::Login(e)
+    }
+}
+
+impl From<WarehouseError> for PickerError {
+    fn from(e: WarehouseError) -> Self {
+        PickerError::Warehouse(e)
+    }
+}
+
+impl IntoResponse for PickerError {
+    fn into_response(self) -> Response {
+        let (status, msg) = match self {
+            PickerError::Unauthorized => (StatusCode::UNAUTHORIZED, "log in first".to_owned()),
+            PickerError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "missing or wrong CSRF token".to_owned(),
+            ),
+            PickerError::App(e) => return e.into_response(),
+            PickerError::Login(HandoffError::BadCredentials) => (
+                StatusCode::UNAUTHORIZED,
+                HandoffError::BadCredentials.to_string(),
+            ),
+            PickerError::Login(e) => {
+                tracing::error!(error = %e, "picker login failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; please try again".to_owned(),
+                )
+            }
+            PickerError::Warehouse(e) => {
+                let status = match &e {
+                    WarehouseError::UnknownOrder(_) | WarehouseError::UnknownWave(_) => {
+                        StatusCode::NOT_FOUND
+                    }
+                    WarehouseError::Concurrent => StatusCode::CONFLICT,
+                    e if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
+                    e => {
+                        tracing::error!(error = %e, "picker request failed");
+                        return (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            Json(json!({ "error": "internal error; please try again" })),
+                        )
+                            .into_response();
+                    }
+                };
+                (status, e.to_string())
+            }
+        };
+        (status, Json(json!({ "error": msg }))).into_response()
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The staff member of the request's session cookie.
+async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
+    let token = cookie_token(headers).ok_or(PickerError::Unauthorized)?;
+    state
+        .services
+        .agent_session(&token)
+        .await?
+        .ok_or(PickerError::Unauthorized)
+}
+
+/// Compares without an early exit, so timing tells nothing about a guessed token.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The staff member of a write request: a valid session and its CSRF token in the header.
+async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
+    let p = picker(state, headers).await?;
+    let sent = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !same(sent, &p.csrf) {
+        return Err(PickerError::Csrf);
+    }
+    Ok(p)
+}
+
+fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, PickerError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| PickerError::App(AppError::BadRequest(e.body_text())))
+}
+
+async fn page() -> Response {
+    PAGE.respond(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    login: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, PickerError> {
+    let b = body(b)?;
+    let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
+    let secure = if state.engine.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{COOKIE}={token}; Path=/picker; HttpOnly; SameSite=Strict{secure}");
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|e| PickerError::App(AppError::BadRequest(e.to_string())))?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "picker": session, "csrf": session.csrf })),
+    )
+        .into_response())
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PickerError> {
+    let p = writer(&state, &headers).await?;
+    if let Some(t) = cookie_token(&headers) {
+        state.services.agent_logout(&t, p.agent_id).await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            HeaderValue::from_static(
+                "freshbot_picker=; Path=/picker; HttpOnly; SameSite=Strict; Max-Age=0",
+            ),
+        )],
+        Json(json!({ "ok": true })),
+    )
+        .into_response())
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, PickerError> {
+    let p = picker(&state, &headers).await?;
+    Ok(Json(json!({ "picker": p, "csrf": p.csrf })))
+}
+
+#[derive(Deserialize)]
+struct DayQuery {
+    date: Option<String>,
+}
+
+/// The requested local day, today by default.
+fn day_of(state: &AppState, q: &DayQuery) -> Result<NaiveDate, PickerError> {
+    match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(state.services.now().with_timezone(&TZ).date_naive()),
+        Some(d) => d.parse().map_err(|_| {
+            PickerError::App(AppError::BadRequest(format!(
+                "date {d:?} is not YYYY-MM-DD"
+            )))
+        }),
+    }
+}
+
+async fn waves(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<Value>, PickerError> {
+    picker(&state, &headers).await?;
+    let date = day_of(&state, &q)?;
+    Ok(Json(json!({
+        "date": date,
+        "waves": state.services.picker_waves(date).await?,
+    })))
+}
+
+async fn wave(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, PickerError> {
+    picker(&state, &headers).await?;
+    Ok(Json(
+        json!({ "wave": state.services.picker_wave(id).await? }),
+    ))
+}
+
+async fn day(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<Value>, PickerError> {
+    picker(&state, &headers).await?;
+    let date = day_of(&state, &q)?;
+    Ok(Json(
+        json!({ "day": state.services.picking_day(date).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ScanBody {
+    order: String,
+    sku: String,
+    /// Quantity put in the tote in the line's unit, as typed ("1.5") or a number.
+    qty: Value,
+}
+
+/// A typed amount in thousandths: "1.5" or 1.5 -> 1500; at most three decimals, not negative.
+fn amount_milli(v: &Value) -> Result<i64, String> {
+    let text = match v {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("qty must be a number such as 2 or 1.5".into()),
+    };
+    let bad = || format!("{text:?} is not a quantity; type e.g. 2 or 1.5");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if (int.is_empty() && frac.is_empty())
+        || frac.len() > 3
+        || int.len() > 6
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let int: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| bad())?
+    };
+    let frac: i64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+    Ok(int * 1000 + frac)
+}
+
+/// What the picker reads after a scan, in both languages.
+fn verdict(outcome: &ScanOutcome, substitute: Option<&str>) -> (&'static str, String, String) {
+    let milli = |m: u32| {
+        let s = format!("{}.{:03}", m / 1000, m % 1000);
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    };
+    match outcome {
+        ScanOutcome::Ok => ("ok", "正确 ✓".into(), "Correct ✓".into()),
+        ScanOutcome::WrongSku { expected, scanned } => (
+            "error",
+            format!("商品错误: 扫描了 {scanned}, 应为 {expected}。请放回重拣"),
+            format!(
+                "Wrong product: scanned {scanned}, the list says {expected}. Put it back and pick again"
+            ),
+        ),
+        ScanOutcome::WrongQuantity { expected, scanned } => (
+            "error",
+            format!(
+                "数量错误: {} 超过 {}。请取出多余部分",
+                milli(*scanned),
+                milli(*expected)
+            ),
+            format!(
+                "Wrong quantity: {} is more than {}. Take the extra out",
+                milli(*scanned),
+                milli(*expected)
+            ),
+        ),
+        ScanOutcome::Short { missing, .. } => {
+            let (zh, en) = match substitute {
+                Some(s) => (
+                    format!("已向顾客推荐替代品 {s}"),
+                    format!("a substitute ({s}) was proposed to the customer"),
+                ),
+                None => (
+                    "已通知顾客缺货".to_owned(),
+                    "the customer was told it is missing".to_owned(),
+                ),
+            };
+            (
+                "short",
+                format!("缺货 {}: {zh}", milli(*missing)),
+                format!("Short by {}: {en}", milli(*missing)),
+            )
+        }
+    }
+}
+
+async fn scan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Json<ScanBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, PickerError> {
+    let p = writer(&state, &headers).await?;
+    let b = body(b)?;
+    let qty_milli = amount_milli(&b.qty).map_err(|m| PickerError::App(AppError::BadRequest(m)))?;
+    if b.sku.trim().is_empty() || b.sku.len() > 64 {
+        return Err(PickerError::App(AppError::BadRequest(
+            "scan or type the sku".into(),
+        )));
+    }
+    let report = state
+        .services
+        .scan(ScanRequest {
+            order: b.order.trim().to_owned(),
+            sku: b.sku,
+            qty_milli,
+            picker: p.login.clone(),
+        })
+        .await?;
+    let (kind, zh, en) = verdict(&report.outcome, report.substitute.as_deref());
+    Ok(Json(json!({
+        "report": report,
+        "mispick": report.is_mispick(),
+        "verdict": { "kind": kind, "zh": zh, "en": en },
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_amounts_become_thousandths() {
+        for (v, m) in [
+            (json!("2"), 2000),
+            (json!(" 1.5 "), 1500),
+            (json!(0.25), 250),
+            (json!(3), 3000),
+            (json!("0"), 0),
+        ] {
+            assert_eq!(amount_milli(&v), Ok(m), "{v}");
+        }
+        for v in [
+            json!("-1"),
+            json!("1.2345"),
+            json!("abc"),
+            json!(null),
+            json!(""),
+        ] {
+            assert!(amount_milli(&v).is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_page_runs_under_a_strict_policy() {
+        let csp = PAGE.csp_text();
+        assert!(csp.contains("script-src 'sha256-"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+
+    #[test]
+    fn short_picks_say_a_substitute_was_proposed() {
+        let short = ScanOutcome::Short {
+            expected: 2000,
+            scanned: 500,
+            missing: 1500,
+        };
+        let (kind, _, en) = verdict(&short, Some("VEG-BOKCHOY"));
+        assert_eq!(kind, "short");
+        assert!(en.contains("1.5") && en.contains("substitute"), "{en}");
+        let (kind, _, en) = verdict(
+            &ScanOutcome::WrongQuantity {
+                expected: 1000,
+                scanned: 3000,
+            },
+            None,
+        );
+        assert_eq!(kind, "error");
+        assert!(en.contains("3 is more than 1"), "{en}");
+    }
+}
