@@ -419,7 +419,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
     let acks = tg
         .sent_to(COURIER_CHAT)
         .iter()
-        .filter(|(_, b)| text(b).contains("实时位置"))
+        .filter(|(_, b)| text(b).contains("已收到实时位置"))
         .count();
     assert_eq!(acks, 1, "live edits are not answered");
 

@@ -18,11 +18,10 @@ async fn confirmed_order(
     slot: DateTime<Utc>,
 ) -> Order {
     let (c, addr) = app.customer(name).await;
-    let o = app
-        .services
-        .place_order(&c, order(lines, slot, addr))
-        .await
-        .unwrap();
+    // no substitution consent: a short pick asks the customer instead of adding a line
+    let mut req = order(lines, slot, addr);
+    req.auto_substitute = false;
+    let o = app.services.place_order(&c, req).await.unwrap();
     app.services
         .advance_status(Actor::Operator, o.number.as_str(), OrderStatus::Confirmed)
         .await
@@ -125,7 +124,7 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
         "pick-b",
         vec![
             line("VEG-POTATO", "3", Unit::Jin),
-            line("VEG-TOMATO", "1", Unit::Jin),
+            line("VEG-TOMATO", "4", Unit::Jin),
         ],
         slot,
     )
@@ -229,6 +228,7 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
     let en = r["verdict"]["en"].as_str().unwrap();
     assert!(en.starts_with("Short by 2"), "{en}");
     assert!(en.contains("substitute") || en.contains("missing"), "{en}");
+    let offered = en.contains("substitute");
     assert_eq!(r["mispick"], json!(false));
 
     // typos are refused before they reach the check
@@ -250,8 +250,10 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
     assert_eq!(picked["status"], "picked");
     assert_eq!(picked["scanned_by"], "lin");
 
-    let (_, r) = p.scan(&app, b.number.as_str(), "VEG-TOMATO", "1").await;
-    assert_eq!(r["report"]["order_status"], "packed", "{r}");
+    let (_, r) = p.scan(&app, b.number.as_str(), "VEG-TOMATO", "4").await;
+    // with a substitute offered, the bag waits for the customer's answer
+    let expected = if offered { "picking" } else { "packed" };
+    assert_eq!(r["report"]["order_status"], expected, "{r}");
 
     // today's counters: the scans above happened now (the app's clock)
     let today = app.services.now().with_timezone(&TZ).date_naive();

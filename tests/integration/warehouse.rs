@@ -277,8 +277,10 @@ async fn wrong_sku_and_quantity_scans_are_flagged_and_counted(backend: Backend) 
 on_both_backends!(wrong_sku_and_quantity_scans_are_flagged_and_counted);
 
 /// A short pick writes off the missing stock, charges only what was picked, writes a
-/// `substitute_needed` event with the closest in-stock substitute of the same category, and
-/// the order still reaches packed once the other lines are picked.
+/// `substitute_needed` event with the closest in-stock substitute of the same category; the
+/// customer agreed to substitutes when ordering, so it is added to the order and the pick list
+/// at once, and the order reaches packed once everything, the substitute included, is picked.
+/// (Offers that need the customer's answer: tests/integration/substitution.rs.)
 async fn short_pick_offers_a_substitute_and_the_order_still_gets_packed(backend: Backend) {
     let app = spawn_app(backend).await;
     let slot = app.slot_starts("huangpu").await[0];
@@ -312,7 +314,11 @@ async fn short_pick_offers_a_substitute_and_the_order_still_gets_packed(backend:
     // leafy, sold by the jin, in stock, closest to lettuce's 5.20: water spinach at 5.00
     // (油麦菜 at 4.80 is out of stock)
     assert_eq!(r.substitute.as_deref(), Some("VEG-WATERSPINACH"));
-    assert_eq!((r.remaining, r.order_status), (1, OrderStatus::Picking));
+    assert_eq!(
+        (r.remaining, r.order_status),
+        (2, OrderStatus::Picking),
+        "the eggs and the substitute are left to pick"
+    );
     assert_eq!(stock(&app, "VEG-LETTUCE").await, (48_500, 500));
 
     let subs = events(&app, "substitute_needed").await;
@@ -321,10 +327,20 @@ async fn short_pick_offers_a_substitute_and_the_order_still_gets_packed(backend:
     assert_eq!(subs[0]["sku"], "VEG-LETTUCE");
     assert_eq!(subs[0]["missing_milli"], 1500);
     assert_eq!(subs[0]["substitute"], "VEG-WATERSPINACH");
+    assert_eq!(subs[0]["applied"], true);
 
     let r = app
         .services
         .scan(scan(&o, "EGG-CHICKEN", 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.outcome, r.order_status),
+        (ScanOutcome::Ok, OrderStatus::Picking)
+    );
+    let r = app
+        .services
+        .scan(scan(&o, "VEG-WATERSPINACH", 1500))
         .await
         .unwrap();
     assert_eq!(
@@ -344,7 +360,11 @@ async fn short_pick_offers_a_substitute_and_the_order_still_gets_packed(backend:
         500,
         "the customer pays for what was picked"
     );
-    assert_eq!(packed.totals.goods.get(), 260 + 1590);
+    assert_eq!(
+        packed.totals.goods.get(),
+        260 + 1590 + 750,
+        "what was picked, water spinach included"
+    );
 
     // dispatch consumes exactly what was picked
     app.services
@@ -655,7 +675,10 @@ async fn purchase_orders_are_stock_on_the_way_until_received(backend: Backend) {
     );
 
     // a partial delivery, then too much, then the rest
-    assert!(line.qty_milli > 5_000, "more than one pack to split: {line:?}");
+    assert!(
+        line.qty_milli > 5_000,
+        "more than one pack to split: {line:?}"
+    );
     let first = app
         .services
         .receive_purchase(

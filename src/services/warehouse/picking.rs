@@ -576,7 +576,7 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Unit;
+    use crate::domain::{Fen, Unit};
 
     fn p(sku: &str, category: &str, price: i64, substitutable: bool) -> Product {
         Product {

@@ -259,6 +259,10 @@ async fn add_substitute(
             sku: sub.sku.clone(),
             expected_milli: milli,
             tolerance_milli: scaled_tolerance(original, milli),
+            // the picker's screen shows the sku and name; the layout (configuration) is not
+            // at hand here, so the location stays unknown rather than wrong
+            aisle: None,
+            position: None,
         },
     )
     .await?;

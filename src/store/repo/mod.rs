@@ -23,8 +23,8 @@ pub use dispatch::{CourierRow, NewCourier, RouteRow, StopRow};
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
 pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
-pub use substitutions::{NewOffer, OfferStatus, SubstitutionOffer};
 pub use purchasing::{NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft};
+pub use substitutions::{NewOffer, OfferStatus, SubstitutionOffer};
 pub use warehouse::{
     NewPickTask, PickEventRow, PickTaskRow, PickWaveRow, PurchaseDraftRow, StockMovementKind,
 };
