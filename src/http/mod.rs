@@ -7,6 +7,7 @@ mod chat;
 mod error;
 mod pages;
 mod picker;
+mod staff_auth;
 mod tracking;
 mod ws_chat;
 

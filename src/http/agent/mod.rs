@@ -104,14 +104,7 @@ impl IntoResponse for AgentError {
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
+    super::staff_auth::cookie_value(headers, COOKIE)
 }
 
 /// The agent of the request's session cookie.
@@ -124,15 +117,6 @@ async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, Ag
         .ok_or(AgentError::Unauthorized)
 }
 
-/// Compares without an early exit, so timing tells nothing about a guessed token.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The agent of a write request: a valid session and its CSRF token in the header.
 async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
     let a = agent(state, headers).await?;
@@ -140,7 +124,7 @@ async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, A
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !same(sent, &a.csrf) {
+    if !super::staff_auth::same_secret(sent, &a.csrf) {
         return Err(AgentError::Csrf);
     }
     Ok(a)

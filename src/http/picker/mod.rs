@@ -108,14 +108,7 @@ impl IntoResponse for PickerError {
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
+    super::staff_auth::cookie_value(headers, COOKIE)
 }
 
 /// The staff member of the request's session cookie.
@@ -128,15 +121,6 @@ async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, P
         .ok_or(PickerError::Unauthorized)
 }
 
-/// Compares without an early exit, so timing tells nothing about a guessed token.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The staff member of a write request: a valid session and its CSRF token in the header.
 async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
     let p = picker(state, headers).await?;
@@ -144,7 +128,7 @@ async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, P
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !same(sent, &p.csrf) {
+    if !super::staff_auth::same_secret(sent, &p.csrf) {
         return Err(PickerError::Csrf);
     }
     Ok(p)
