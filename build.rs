@@ -23,6 +23,14 @@ fn main() {
     let intents = root.join("intents");
     println!("cargo:rerun-if-changed=intents");
     println!("cargo:rerun-if-changed=build.rs");
+    // With the `bert` feature the binaries load libtorch's shared libraries at run time: record
+    // their folder as an rpath so `freshbot` runs without LD_LIBRARY_PATH (torch-sys does not).
+    if std::env::var_os("CARGO_FEATURE_BERT").is_some() {
+        println!("cargo:rerun-if-env-changed=LIBTORCH");
+        if let Ok(dir) = std::env::var("LIBTORCH") {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}/lib");
+        }
+    }
     let mut files = Vec::new();
     collect(&intents, &mut files);
     files.sort();

@@ -37,7 +37,7 @@ impl Application {
         demo: bool,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let nlu = Arc::new(crate::nlu::Nlu::from_embedded().context("training the NLU")?);
+        let nlu = Arc::new(crate::nlu::shipped_nlu().context("training the NLU")?);
         Self::build_with(settings, demo, clock, nlu).await
     }
 

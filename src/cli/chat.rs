@@ -42,7 +42,7 @@ pub fn run(args: ChatArgs) -> anyhow::Result<ExitCode> {
             eprintln!("(the catalog is empty: loading the demo business)");
             crate::demo::load(&store, &settings).await?;
         }
-        let nlu = Arc::new(crate::nlu::Nlu::from_embedded().context("training the NLU")?);
+        let nlu = Arc::new(crate::nlu::shipped_nlu().context("training the NLU")?);
         let faq = crate::conversation::faq::parse_faq(crate::conversation::faq::FAQ_YAML)
             .map_err(anyhow::Error::msg)?;
         let engine = Engine::new(services, nlu, faq, &settings.public_url());

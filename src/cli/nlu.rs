@@ -77,6 +77,11 @@ pub struct EvalArgs {
     /// Print the misclassified test examples to stderr.
     #[arg(long)]
     pub errors: bool,
+    /// Blend the default model with a dense head over the rust-bert sentence encoder in
+    /// FRESHBOT_BERT_MODEL_DIR (needs a build with `--features bert`); the report adds each
+    /// model's accuracy alone, the chosen weights and the encoding time.
+    #[arg(long)]
+    pub bert: bool,
 }
 
 /// Runs an `nlu` subcommand.
@@ -95,8 +100,8 @@ fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
         None => chrono::Utc::now().fixed_offset(),
     };
     let started = Instant::now();
-    let nlu =
-        Nlu::from_embedded().context("cannot train the NLU model from the embedded intents/")?;
+    let nlu = crate::nlu::shipped_nlu()
+        .context("cannot train the NLU model from the embedded intents/")?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "nlu model trained"
@@ -167,9 +172,28 @@ fn train_config(args: &EvalArgs) -> anyhow::Result<TrainConfig> {
     Ok(cfg)
 }
 
+/// The sentence encoder of `--bert`.
+#[cfg(feature = "bert")]
+fn bert_encoder() -> anyhow::Result<std::sync::Arc<dyn crate::nlu::SentenceEncoder>> {
+    Ok(std::sync::Arc::new(
+        crate::nlu::bert::BertEncoder::from_env()?,
+    ))
+}
+
+#[cfg(not(feature = "bert"))]
+fn bert_encoder() -> anyhow::Result<std::sync::Arc<dyn crate::nlu::SentenceEncoder>> {
+    anyhow::bail!(
+        "--bert needs a freshbot built with the bert feature: \
+         eval \"$(scripts/ensure-libtorch.sh)\" && cargo build --release --features bert"
+    )
+}
+
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let test = read_tsv(&args.test)?;
     anyhow::ensure!(!test.is_empty(), "{} holds no example", args.test.display());
+    if args.bert {
+        return eval_bert(&args, &test);
+    }
     let started = Instant::now();
     // Either a bare classifier trained on --train, or the shipped model with its threshold.
     enum Model {
@@ -215,16 +239,141 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let predict_s = started.elapsed().as_secs_f64().max(1e-9);
 
+    report(
+        &args,
+        &test,
+        &predicted,
+        &oos_label,
+        train_s,
+        predict_s,
+        Vec::new(),
+    )
+}
+
+/// `nlu eval --bert`: the default model, the dense head over the sentence encoder and their
+/// blend, each scored on the test set (the blend is the reported `accuracy`).
+fn eval_bert(args: &EvalArgs, test: &[Example]) -> anyhow::Result<ExitCode> {
+    use crate::nlu::{BlendedModel, DenseConfig};
+    anyhow::ensure!(
+        args.oos_threshold.is_none(),
+        "--bert does not combine with --oos-threshold yet"
+    );
+    let encoder = bert_encoder()?;
+    let started = Instant::now();
+    let (blend, oos_label) = match &args.train {
+        Some(path) => {
+            let train = read_tsv(path)?;
+            let model = BlendedModel::train(
+                &train,
+                encoder,
+                &train_config(args)?,
+                &DenseConfig::default(),
+            )?;
+            (model, args.oos_label.clone())
+        }
+        None => {
+            let nlu = crate::nlu::Nlu::train_with_encoder(
+                &crate::nlu::embedded_examples()?,
+                crate::nlu::demo_catalog()?,
+                NluConfig::default(),
+                encoder,
+                &DenseConfig::default(),
+            )?;
+            let blend = nlu
+                .blend()
+                .cloned()
+                .context("the NLU was trained without its encoder")?;
+            (blend, OUT_OF_SCOPE.to_owned())
+        }
+    };
+    let train_s = started.elapsed().as_secs_f64();
+    let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
+    let started = Instant::now();
+    let vectors = blend.encode(&texts, DenseConfig::default().batch)?;
+    let encode_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let label = |i: usize| blend.labels().get(i).cloned().unwrap_or_default();
+    let predicted: Vec<String> = texts
+        .iter()
+        .zip(&vectors)
+        .map(|(t, v)| label(blend.predict_with(t, v).0))
+        .collect();
+    let predict_s = started.elapsed().as_secs_f64() + encode_s;
+    let accuracy_of = |labels: &[String]| -> f64 {
+        let hits = test
+            .iter()
+            .zip(labels)
+            .filter(|(e, p)| &e.label == *p)
+            .count();
+        hits as f64 / test.len().max(1) as f64
+    };
+    let sparse: Vec<String> = texts
+        .iter()
+        .map(|t| blend.sparse().predict(t).0.to_owned())
+        .collect();
+    let dense: Vec<String> = vectors
+        .iter()
+        .map(|v| label(blend.dense_predict(v).0))
+        .collect();
+    let w = blend.weights();
+    let v = blend.validation();
+    eprintln!(
+        "encoder {}: default model {:.4}, dense head {:.4}, blend {:.4} on the test set; \
+         weights of the default model zh {} en {} (validation n {}: default {:.4}, dense {:.4}, blend {:.4})",
+        blend.encoder_name(),
+        accuracy_of(&sparse),
+        accuracy_of(&dense),
+        accuracy_of(&predicted),
+        w.zh,
+        w.en,
+        v.n,
+        v.sparse_accuracy,
+        v.dense_accuracy,
+        v.blend_accuracy
+    );
+    let extra = vec![
+        ("encoder", serde_json::json!(blend.encoder_name())),
+        (
+            "default_accuracy",
+            serde_json::json!(round(accuracy_of(&sparse))),
+        ),
+        (
+            "dense_accuracy",
+            serde_json::json!(round(accuracy_of(&dense))),
+        ),
+        ("weight_zh", serde_json::json!(w.zh)),
+        ("weight_en", serde_json::json!(w.en)),
+        (
+            "encode_ms_per_utterance",
+            serde_json::json!(round(1000.0 * encode_s / test.len().max(1) as f64)),
+        ),
+    ];
+    report(
+        args, test, &predicted, &oos_label, train_s, predict_s, extra,
+    )
+}
+
+/// Prints the per-intent table and the summary line of `nlu eval`; `extra` fields are added to
+/// the JSON summary.
+fn report(
+    args: &EvalArgs,
+    test: &[Example],
+    predicted: &[String],
+    oos_label: &str,
+    train_s: f64,
+    predict_s: f64,
+    extra: Vec<(&str, serde_json::Value)>,
+) -> anyhow::Result<ExitCode> {
     let n = test.len();
     let correct = test
         .iter()
-        .zip(&predicted)
+        .zip(predicted)
         .filter(|(e, p)| &e.label == *p)
         .count();
     let accuracy = correct as f64 / n as f64;
     // Per-label counts over the union of gold and predicted labels (as scikit-learn's macro-F1).
     let mut stats: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new(); // tp, fp, fn
-    for (e, p) in test.iter().zip(&predicted) {
+    for (e, p) in test.iter().zip(predicted) {
         if &e.label == p {
             stats.entry(&e.label).or_default().0 += 1;
         } else {
@@ -280,14 +429,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if oos_total > 0 {
         let in_scope: Vec<_> = test
             .iter()
-            .zip(&predicted)
+            .zip(predicted)
             .filter(|(e, _)| e.label != oos_label)
             .collect();
         let in_acc = in_scope.iter().filter(|(e, p)| &e.label == *p).count() as f64
             / in_scope.len().max(1) as f64;
         let oos_recall = test
             .iter()
-            .zip(&predicted)
+            .zip(predicted)
             .filter(|(e, p)| e.label == oos_label && **p == oos_label)
             .count() as f64
             / oos_total as f64;
@@ -299,11 +448,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         summary["oos_recall"] = serde_json::json!(round(oos_recall));
     }
     if args.errors {
-        for (e, p) in test.iter().zip(&predicted) {
+        for (e, p) in test.iter().zip(predicted) {
             if &e.label != p {
                 eprintln!("{}\tgold={}\tpredicted={}", e.text, e.label, p);
             }
         }
+    }
+    for (key, value) in extra {
+        summary[key] = value;
     }
     writeln!(out, "{summary}")?;
     Ok(ExitCode::SUCCESS)

@@ -78,10 +78,10 @@ pub struct Classifier {
 }
 
 /// Deterministic xorshift64* generator for shuffling.
-struct XorShift(u64);
+pub(super) struct XorShift(pub(super) u64);
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -92,7 +92,7 @@ impl XorShift {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub(super) fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = self.below(i + 1);
             v.swap(i, j);
@@ -100,7 +100,7 @@ impl XorShift {
     }
 }
 
-fn softmax_in_place(z: &mut [f32]) {
+pub(super) fn softmax_in_place(z: &mut [f32]) {
     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     if !max.is_finite() {
         let n = z.len().max(1) as f32;
@@ -220,7 +220,7 @@ fn nll(logits: &[Vec<f32>], y: &[usize], t: f32) -> f64 {
 }
 
 /// The temperature in [0.05, 20] (log grid, then refined) minimising the NLL.
-fn fit_temperature(logits: &[Vec<f32>], y: &[usize]) -> f32 {
+pub(super) fn fit_temperature(logits: &[Vec<f32>], y: &[usize]) -> f32 {
     let mut best = (f64::INFINITY, 1.0f32);
     let mut t = 0.05f32;
     while t <= 20.0 {
@@ -243,7 +243,7 @@ fn fit_temperature(logits: &[Vec<f32>], y: &[usize]) -> f32 {
 
 /// Stratified fold of each example: examples of one label are dealt round-robin after a
 /// seeded shuffle.
-fn fold_assignment(y: &[usize], k: usize, folds: usize, seed: u64) -> Vec<usize> {
+pub(super) fn fold_assignment(y: &[usize], k: usize, folds: usize, seed: u64) -> Vec<usize> {
     let mut rng = XorShift(seed.rotate_left(7) | 1);
     let mut fold = vec![0; y.len()];
     for c in 0..k {
@@ -384,7 +384,7 @@ impl Classifier {
     }
 }
 
-fn argmax(p: &[f32]) -> (usize, f32) {
+pub(super) fn argmax(p: &[f32]) -> (usize, f32) {
     let mut best = (0, f32::NEG_INFINITY);
     for (i, &v) in p.iter().enumerate() {
         if v > best.1 {

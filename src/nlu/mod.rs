@@ -16,8 +16,11 @@
 //!
 //! See `docs/nlu.md` for the design and `docs/benchmarks.md` for measurements.
 
+#[cfg(feature = "bert")]
+pub mod bert;
 pub mod catalog;
 pub mod classifier;
+pub mod embedding;
 pub mod entities;
 pub mod features;
 pub mod numerals;
@@ -27,6 +30,7 @@ pub mod training_data;
 
 pub use catalog::{demo_catalog, parse_catalog_csv};
 pub use classifier::{Classifier, CvPrediction, Example, TrainConfig};
+pub use embedding::{BlendWeights, BlendedModel, DenseConfig, DenseHead, SentenceEncoder};
 pub use entities::product::{ProductEntry, ProductLexicon};
 pub use entities::quantity::Unit;
 pub use parse::{Entity, IntentScore, Item, Nlu, NluConfig, Parse, TimeWindow};
@@ -75,11 +79,32 @@ pub enum NluError {
     /// The product catalog could not be read.
     #[error("catalog: {0}")]
     Catalog(String),
+    /// The sentence encoder (`bert` feature) could not be loaded or failed on a text.
+    #[error("sentence encoder: {0}")]
+    Encoder(String),
 }
 
 /// The training files compiled into the binary (`intents/**/*.yml`, see `build.rs`).
 pub mod embedded {
     include!(concat!(env!("OUT_DIR"), "/intents_embedded.rs"));
+}
+
+/// The model `serve`, `chat` and `nlu parse` use: trained from `intents/`, and with the `bert`
+/// feature blended with the sentence encoder in `FRESHBOT_BERT_MODEL_DIR` when that is set (a
+/// folder that cannot be loaded is an error, not a silent fallback).
+pub fn shipped_nlu() -> Result<Nlu, NluError> {
+    #[cfg(feature = "bert")]
+    if std::env::var_os(bert::MODEL_DIR_ENV).is_some() {
+        let encoder = std::sync::Arc::new(bert::BertEncoder::from_env()?);
+        return Nlu::train_with_encoder(
+            &embedded_examples()?,
+            demo_catalog()?,
+            NluConfig::default(),
+            encoder,
+            &DenseConfig::default(),
+        );
+    }
+    Nlu::from_embedded()
 }
 
 /// The training examples compiled in from `intents/`.

@@ -4,7 +4,10 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::classifier::{Classifier, Example, TrainConfig};
+use super::embedding::{BlendedModel, DenseConfig, SentenceEncoder};
 use super::entities::product::{ProductEntry, ProductLexicon};
 use super::entities::quantity::Unit;
 use super::entities::{address, bind, contact, quantity, time};
@@ -149,6 +152,8 @@ pub struct Extracted {
 #[derive(Debug, Clone)]
 pub struct Nlu {
     classifier: Classifier,
+    /// The sparse classifier blended with a sentence-embedding head, when an encoder is given.
+    blend: Option<BlendedModel>,
     products: ProductLexicon,
     config: NluConfig,
 }
@@ -172,9 +177,33 @@ impl Nlu {
         let classifier = Classifier::train(examples, &config.train)?;
         Ok(Self {
             classifier,
+            blend: None,
             products: ProductLexicon::new(products),
             config,
         })
+    }
+
+    /// Trains the sparse classifier and a dense head over `encoder`'s sentence vectors, blended
+    /// with weights chosen on a held-out fifth of `examples` (see [`BlendedModel`]).
+    pub fn train_with_encoder(
+        examples: &[Example],
+        products: Vec<ProductEntry>,
+        config: NluConfig,
+        encoder: Arc<dyn SentenceEncoder>,
+        dense: &DenseConfig,
+    ) -> Result<Self, NluError> {
+        let blend = BlendedModel::train(examples, encoder, &config.train, dense)?;
+        Ok(Self {
+            classifier: blend.sparse().clone(),
+            blend: Some(blend),
+            products: ProductLexicon::new(products),
+            config,
+        })
+    }
+
+    /// The blended model, when the NLU was trained with an encoder.
+    pub fn blend(&self) -> Option<&BlendedModel> {
+        self.blend.as_ref()
     }
 
     /// The intent classifier.
@@ -189,7 +218,19 @@ impl Nlu {
 
     /// The chosen intent (with the out-of-scope threshold applied) and the ranking.
     pub fn classify(&self, text: &str) -> (IntentScore, Vec<IntentScore>) {
-        let ranked = self.classifier.rank(text);
+        let ranked = match &self.blend {
+            // An encoder failure on one message falls back to the sparse model alone.
+            Some(b) => match b.probabilities(text) {
+                Ok(p) => {
+                    let mut r: Vec<(&str, f32)> =
+                        b.labels().iter().map(String::as_str).zip(p).collect();
+                    r.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                    r
+                }
+                Err(_) => self.classifier.rank(text),
+            },
+            None => self.classifier.rank(text),
+        };
         let ranking: Vec<IntentScore> = ranked
             .iter()
             .take(self.config.ranking_len)
