@@ -141,7 +141,6 @@ pub fn run(args: DispatchArgs) -> anyhow::Result<ExitCode> {
                             "routes": r.routes.len(),
                             "dispatched": r.routes.iter().map(|x| x.stops.len()).sum::<usize>(),
                             "unserved": r.unserved,
-                            "uniform_capacity": r.uniform_capacity,
                         })
                     );
                     Ok(ExitCode::SUCCESS)

@@ -229,8 +229,6 @@ pub struct WaveReport {
     pub couriers_available: usize,
     pub routes: Vec<RouteReport>,
     pub unserved: Vec<UnservedOrder>,
-    /// Routes were planned at the smallest courier's capacity (see `routing::wave`).
-    pub uniform_capacity: bool,
 }
 
 /// What a courier's tap did.
@@ -411,7 +409,6 @@ impl Services {
             couriers_available: fleet.len(),
             routes: vec![],
             unserved: vec![],
-            uniform_capacity: false,
         };
         let mut candidates: Vec<(&Order, WaveStop)> = Vec::new();
         let mut priority_of: HashMap<CustomerId, bool> = HashMap::new();
@@ -472,7 +469,6 @@ impl Services {
                 priority_weight: settings.priority_metres_per_minute / 60.0,
             },
         );
-        report.uniform_capacity = plan.uniform_capacity;
         for (i, why) in &plan.unserved {
             report.unserved.push(UnservedOrder {
                 number: candidates[*i].0.number.to_string(),

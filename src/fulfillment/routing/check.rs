@@ -64,6 +64,7 @@ pub fn check(inst: &Instance, routes: &[Vec<usize>]) -> CheckReport {
     let mut distance = 0.0;
     let mut vehicles = 0;
     let depot = inst.stops[0];
+    let mut loads = vec![0i64; routes.len()];
     for (ri, route) in routes.iter().enumerate() {
         if route.is_empty() {
             continue;
@@ -103,11 +104,17 @@ pub fn check(inst: &Instance, routes: &[Vec<usize>]) -> CheckReport {
                 due: depot.due,
             });
         }
-        if load > inst.capacity {
+        loads[ri] = load;
+    }
+    // Capacity per route: on a mixed fleet the heaviest route takes the largest vehicle.
+    let rank = inst.rank_routes(&loads);
+    for (ri, (&load, &r)) in loads.iter().zip(&rank).enumerate() {
+        let capacity = inst.capacity_of_rank(r);
+        if load > capacity {
             violations.push(Violation::Capacity {
                 route: ri,
                 load,
-                capacity: inst.capacity,
+                capacity,
             });
         }
     }

@@ -67,8 +67,11 @@ pub struct Instance {
     pub name: String,
     /// Depot then customers.
     pub stops: Vec<Stop>,
-    /// Capacity of every vehicle.
+    /// Capacity of every vehicle (of the largest, when [`Instance::vehicle_capacities`] is set).
     pub capacity: i64,
+    /// Capacities of a mixed fleet, largest first (one per vehicle; `fleet` is its length);
+    /// empty when every vehicle has `capacity`. Set with [`Instance::with_vehicle_capacities`].
+    pub vehicle_capacities: Vec<i64>,
     /// Most vehicles that may be used.
     pub fleet: usize,
     /// Cost added per vehicle used (0: minimise distance only).
@@ -151,6 +154,7 @@ impl Instance {
             name: name.into(),
             stops,
             capacity,
+            vehicle_capacities: Vec::new(),
             fleet,
             fixed_cost: 0.0,
             priority_weight: 0.0,
@@ -166,6 +170,83 @@ impl Instance {
             0.0
         };
         self
+    }
+
+    /// A mixed fleet: one vehicle per entry with its own capacity (e-bikes and vans). Sets
+    /// `fleet` to the number of vehicles and `capacity` to the largest. Routes are not tied to
+    /// a vehicle: a set of routes fits when the heaviest route fits the largest vehicle, the
+    /// second heaviest the second largest, and so on (pairing sorted loads with sorted
+    /// capacities is optimal for any such test, and it minimises the total overload).
+    pub fn with_vehicle_capacities(mut self, capacities: &[i64]) -> Result<Self, RoutingError> {
+        let mut problems = Vec::new();
+        if capacities.is_empty() {
+            problems.push("the fleet must have at least one vehicle".to_string());
+        }
+        if capacities.iter().any(|&c| c < 0) {
+            problems.push("capacity must not be negative".into());
+        }
+        let largest = capacities.iter().copied().max().unwrap_or(0);
+        for (i, s) in self.stops.iter().enumerate() {
+            if s.demand > largest {
+                problems.push(format!(
+                    "stop {i}: demand {} exceeds the largest vehicle capacity {largest}",
+                    s.demand
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(RoutingError::InvalidInstance(problems));
+        }
+        let mut sorted = capacities.to_vec();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        self.fleet = sorted.len();
+        self.capacity = largest;
+        // An all-equal fleet is the ordinary instance (and keeps its exact search path).
+        self.vehicle_capacities = if sorted.iter().all(|&c| c == largest) {
+            Vec::new()
+        } else {
+            sorted
+        };
+        Ok(self)
+    }
+
+    /// Whether vehicles differ in capacity.
+    pub fn mixed_fleet(&self) -> bool {
+        !self.vehicle_capacities.is_empty()
+    }
+
+    /// Capacity of the `rank`-th largest vehicle; beyond the fleet the largest (such routes
+    /// break the fleet limit, which is checked on its own).
+    pub fn capacity_of_rank(&self, rank: usize) -> i64 {
+        self.vehicle_capacities
+            .get(rank)
+            .copied()
+            .unwrap_or(self.capacity)
+    }
+
+    /// The vehicle rank (index into the capacities, largest first) of every route with these
+    /// loads: heaviest route to the largest vehicle; ties by route index.
+    pub fn rank_routes(&self, loads: &[i64]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..loads.len()).collect();
+        order.sort_by_key(|&k| (std::cmp::Reverse(loads[k]), k));
+        let mut rank = vec![0; loads.len()];
+        for (r, &k) in order.iter().enumerate() {
+            rank[k] = r;
+        }
+        rank
+    }
+
+    /// Total load above capacity of routes with these loads (sorted pairing on a mixed fleet).
+    pub fn capacity_excess(&self, loads: &[i64]) -> i64 {
+        if !self.mixed_fleet() {
+            return loads.iter().map(|&l| (l - self.capacity).max(0)).sum();
+        }
+        let rank = self.rank_routes(loads);
+        loads
+            .iter()
+            .zip(&rank)
+            .map(|(&l, &r)| (l - self.capacity_of_rank(r)).max(0))
+            .sum()
     }
 
     /// Sets the weight of the soft priority term.

@@ -366,3 +366,59 @@ fn replanning_a_late_courier_finds_the_best_open_route_order() {
         [Violation::Late { customer: 1, .. }]
     ));
 }
+
+/// A mixed fleet (one large vehicle, two small ones) behaves like separate vehicles: the
+/// solver still finds the brute-force optimum, which the checker judges with every route's
+/// own vehicle.
+#[test]
+fn mixed_fleet_finds_brute_force_optimum() {
+    let mut compared = 0;
+    for seed in 20..30 {
+        let inst = tiny_instance(seed, 6, 3, 10)
+            .with_vehicle_capacities(&[4, 10, 4])
+            .unwrap();
+        assert_eq!((inst.fleet, inst.capacity), (3, 10));
+        assert!(inst.mixed_fleet());
+        let opt = brute_force(&inst);
+        let sol = run(&inst, seed, 150);
+        let rep = check(&inst, &sol.routes);
+        if let Some(opt) = opt {
+            assert!(rep.is_feasible(), "seed {seed}: {:?}", rep.violations);
+            assert!(
+                (rep.distance - opt).abs() < 1e-6,
+                "seed {seed}: got {} optimum {opt}",
+                rep.distance
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "too few feasible instances: {compared}");
+}
+
+#[test]
+fn checker_pairs_the_heaviest_route_with_the_largest_vehicle() {
+    let mut inst = tiny_instance(4, 6, 2, 100);
+    for s in inst.stops.iter_mut().skip(1) {
+        s.demand = 5;
+        s.ready = 0.0;
+        s.due = 10_000.0;
+    }
+    inst.stops[0].due = 100_000.0;
+    let inst = inst.with_vehicle_capacities(&[10, 20]).unwrap();
+    let capacity_violations = |routes: &[Vec<usize>]| {
+        check(&inst, routes)
+            .violations
+            .into_iter()
+            .filter(|v| matches!(v, Violation::Capacity { .. }))
+            .count()
+    };
+    // 10 + 20 bags on a 10 + 20 fleet fits, in either order of the routes.
+    assert_eq!(capacity_violations(&[vec![1, 2], vec![3, 4, 5, 6]]), 0);
+    assert_eq!(capacity_violations(&[vec![3, 4, 5, 6], vec![1, 2]]), 0);
+    // 15 + 15 does not: the small vehicle would carry 15.
+    assert_eq!(capacity_violations(&[vec![1, 2, 3], vec![4, 5, 6]]), 1);
+    // A demand above the largest vehicle is refused when the fleet is set.
+    let mut big = tiny_instance(4, 3, 2, 100);
+    big.stops[1].demand = 50;
+    assert!(big.with_vehicle_capacities(&[10, 20]).is_err());
+}

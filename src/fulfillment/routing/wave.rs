@@ -124,29 +124,26 @@ pub struct PlannedRoute {
 pub struct WavePlan {
     pub routes: Vec<PlannedRoute>,
     pub unserved: Vec<(usize, Unserved)>,
-    /// Whether capacities had to be planned at the smallest courier's (see [`plan_wave`]).
-    pub uniform_capacity: bool,
 }
 
 /// Plans a wave.
 ///
-/// The solver has one vehicle capacity. Routes are planned at the largest courier's capacity
-/// and then given to couriers largest load to largest capacity; if that leaves a route heavier
-/// than its courier, the wave is planned again at the smallest courier's capacity (kept when
-/// every route then fits). Otherwise overfull routes give up their last stops, which go to
-/// the cheapest place on a route with room. Stops that still do not fit (fleet too small, a
-/// single order larger than any courier) are reported, never dropped silently.
+/// The couriers are a mixed fleet: the solver plans with every courier's own capacity (the
+/// heaviest route goes to the largest courier, and so on), and routes are handed out the same
+/// way. Should the solver still return a route heavier than its courier (a fleet too small
+/// for the wave), that route gives up its last stops, which go to the cheapest place on a
+/// route with room. Stops that still do not fit (fleet too small, a single order larger than
+/// any courier) are reported, never dropped silently. Every route starts at the depot, where
+/// the bags are, and must be back by the earliest shift end of the wave's couriers.
 pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -> WavePlan {
     let mut unserved = Vec::new();
     if couriers.is_empty() {
         return WavePlan {
             routes: vec![],
             unserved: (0..stops.len()).map(|i| (i, Unserved::NoCourier)).collect(),
-            uniform_capacity: false,
         };
     }
     let max_cap = couriers.iter().map(|c| c.capacity_bags).max().unwrap_or(0);
-    let min_cap = couriers.iter().map(|c| c.capacity_bags).min().unwrap_or(0);
     let mut plannable = Vec::new();
     for (i, s) in stops.iter().enumerate() {
         if s.bags > max_cap {
@@ -159,7 +156,6 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
         return WavePlan {
             routes: vec![],
             unserved,
-            uniform_capacity: false,
         };
     }
     let shift_end = couriers
@@ -170,7 +166,8 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
     let mut points = vec![p.depot];
     points.extend(plannable.iter().map(|&i| stops[i].at));
     let matrix = HaversineMatrix::with(points, p.detour, p.speed_mps);
-    let solve_at = |capacity: i64| -> Option<Vec<Vec<usize>>> {
+    let capacities: Vec<i64> = couriers.iter().map(|c| c.capacity_bags).collect();
+    let solve = || -> Option<Vec<Vec<usize>>> {
         let mut inst_stops = vec![Stop {
             demand: 0,
             ready: p.now,
@@ -181,7 +178,7 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
         inst_stops.extend(plannable.iter().map(|&i| {
             let s = stops[i];
             Stop {
-                demand: s.bags.min(capacity),
+                demand: s.bags,
                 // A window already open (or past) starts now.
                 ready: s.ready.max(p.now),
                 due: s.due.max(s.ready.max(p.now)),
@@ -189,7 +186,9 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
                 priority: s.priority,
             }
         }));
-        let inst = Instance::new("wave", inst_stops, capacity, couriers.len(), &matrix)
+        let inst = Instance::new("wave", inst_stops, max_cap, couriers.len(), &matrix)
+            .ok()?
+            .with_vehicle_capacities(&capacities)
             .ok()?
             .with_priority_weight(p.priority_weight);
         let mut rng = SmallRng::seed_from_u64(p.seed);
@@ -199,22 +198,8 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
         };
         Some(solve(&inst, &Params::default(), &budget, &mut rng).routes)
     };
-    let mut uniform = false;
-    let mut routes = solve_at(max_cap).unwrap_or_default();
-    let mut assignment = assign(&route_loads(&routes, &plannable, stops), couriers);
-    if assignment.is_none()
-        && min_cap < max_cap
-        && plannable.iter().all(|&i| stops[i].bags <= min_cap)
-    {
-        // Kept only if every route then fits its courier; otherwise the repair below works
-        // on the first plan, which used the fleet's full capacity.
-        let alt = solve_at(min_cap).unwrap_or_default();
-        if let Some(a) = assign(&route_loads(&alt, &plannable, stops), couriers) {
-            routes = alt;
-            assignment = Some(a);
-            uniform = true;
-        }
-    }
+    let routes = solve().unwrap_or_default();
+    let assignment = assign(&route_loads(&routes, &plannable, stops), couriers);
     // Whatever still does not fit: give routes to couriers in order of load and capacity,
     // take stops off the end of a route until it fits, and put each stop taken off where
     // another courier has room (cheapest insertion by distance); the rest is unserved.
@@ -312,7 +297,6 @@ pub fn plan_wave(stops: &[WaveStop], couriers: &[WaveCourier], p: &WaveParams) -
     WavePlan {
         routes: planned,
         unserved,
-        uniform_capacity: uniform,
     }
 }
 
@@ -472,6 +456,32 @@ mod tests {
             }
         }
         assert_eq!(plan, plan_wave(&stops, &couriers, &params()));
+    }
+
+    /// A van and an e-bike: the van must carry most of the wave. Planning at one capacity
+    /// (the old fallback) could not serve it with two couriers.
+    #[test]
+    fn a_mixed_fleet_gets_routes_that_fit_each_courier() {
+        let stops = ring(12, 3);
+        let couriers = [
+            WaveCourier {
+                capacity_bags: 6,
+                shift_end: 10.0 * 3600.0,
+            },
+            WaveCourier {
+                capacity_bags: 30,
+                shift_end: 10.0 * 3600.0,
+            },
+        ];
+        let plan = plan_wave(&stops, &couriers, &params());
+        assert!(plan.unserved.is_empty(), "{plan:?}");
+        assert!(checked(&stops, &plan, &couriers));
+        let van = plan
+            .routes
+            .iter()
+            .find(|r| r.courier == 1)
+            .map_or(0, |r| r.bags);
+        assert_eq!(van, 30, "{plan:?}");
     }
 
     #[test]

@@ -167,13 +167,13 @@ impl<'a> Data<'a> {
 
     /// Penalised cost of a whole route (depot to depot).
     #[inline]
-    pub fn cost(&self, s: &Seg, nonempty: bool, pen: &Penalties) -> f64 {
+    pub fn cost(&self, s: &Seg, nonempty: bool, capacity: i64, pen: &Penalties) -> f64 {
         let inst = self.inst;
         let fixed = if nonempty { inst.fixed_cost } else { 0.0 };
         s.dist
             + fixed
             + inst.priority_weight * s.pc
-            + pen.load * ((s.load - inst.capacity).max(0) as f64)
+            + pen.load * ((s.load - capacity).max(0) as f64)
             + pen.tw * s.tw
     }
 
@@ -275,9 +275,29 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
 
     /// Loads routes (customer lists); pads with empty routes up to the fleet size (or more routes
     /// if given more).
+    ///
+    /// Route `r` is the `r`-th largest vehicle, so on a mixed fleet the routes are placed
+    /// heaviest first (the pairing that fits best); moves then keep each route's vehicle.
     pub fn load(&mut self, routes: &[Vec<usize>], pen: Penalties) {
         self.pen = pen;
-        let fleet = self.data.inst.fleet.max(routes.len());
+        let inst = self.data.inst;
+        let sorted: Vec<Vec<usize>>;
+        let routes = if inst.mixed_fleet() {
+            let loads: Vec<i64> = routes
+                .iter()
+                .map(|r| r.iter().map(|&c| inst.stops[c].demand).sum())
+                .collect();
+            let rank = inst.rank_routes(&loads);
+            let mut placed = vec![Vec::new(); routes.len()];
+            for (k, r) in routes.iter().enumerate() {
+                placed[rank[k]] = r.clone();
+            }
+            sorted = placed;
+            &sorted[..]
+        } else {
+            routes
+        };
+        let fleet = inst.fleet.max(routes.len());
         self.routes.clear();
         self.route_of.iter_mut().for_each(|r| *r = usize::MAX);
         for r in 0..fleet {
@@ -338,7 +358,7 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
             t = data.merge(&data.node[route.nodes[k] as usize], &t);
             route.suf[k] = t;
         }
-        route.cost = data.cost(&s, len > 2, &self.pen);
+        route.cost = data.cost(&s, len > 2, data.inst.capacity_of_rank(r), &self.pen);
         let fixed = if len > 2 { data.inst.fixed_cost } else { 0.0 };
         route.extra = (route.cost - s.dist - fixed).max(0.0);
         route.modified = self.moves;
@@ -442,7 +462,8 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
         }
     }
 
-    fn full_cost(&self, parts: &Parts) -> f64 {
+    /// Penalised cost of `parts` as route `r` (whose position fixes its vehicle's capacity).
+    fn full_cost(&self, r: usize, parts: &Parts) -> f64 {
         let mut acc: Option<Seg> = None;
         let mut len = 0;
         for p in parts.iter() {
@@ -458,7 +479,9 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
             });
         }
         match acc {
-            Some(s) => self.data.cost(&s, len > 2, &self.pen),
+            Some(s) => self
+                .data
+                .cost(&s, len > 2, self.data.inst.capacity_of_rank(r), &self.pen),
             None => 0.0,
         }
     }
@@ -493,7 +516,7 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
         if quick - old > -IMPROVE_EPS {
             return false;
         }
-        let new: f64 = changes.iter().map(|(_, p)| self.full_cost(p)).sum();
+        let new: f64 = changes.iter().map(|(r, p)| self.full_cost(*r, p)).sum();
         if new - old > -IMPROVE_EPS {
             return false;
         }
@@ -775,7 +798,7 @@ impl<'a, 'b> LocalSearch<'a, 'b> {
                 |ls: &Self, r: usize, p: usize, best: &mut Option<(f64, usize, usize)>| {
                     let parts =
                         Parts::new(&[Part::Pre(r, p), Part::Node(u as u32), Part::Suf(r, p + 1)]);
-                    let delta = ls.full_cost(&parts) - ls.routes[r].cost;
+                    let delta = ls.full_cost(r, &parts) - ls.routes[r].cost;
                     if best.is_none_or(|b| delta < b.0) {
                         *best = Some((delta, r, p));
                     }

@@ -109,11 +109,12 @@ impl Indiv {
         let mut succ = vec![0u32; n];
         let mut pred = vec![0u32; n];
         let inst = data.inst;
+        let mut loads = Vec::with_capacity(routes.len());
         for r in &routes {
             let s = data.route_seg(r);
             distance += s.dist;
             base += s.dist + inst.fixed_cost + inst.priority_weight * s.pc;
-            excess += (s.load - inst.capacity).max(0) as f64;
+            loads.push(s.load);
             tw += s.tw;
             let mut prev = 0usize;
             for &c in r {
@@ -127,6 +128,7 @@ impl Indiv {
                 succ[prev] = 0;
             }
         }
+        excess += inst.capacity_excess(&loads) as f64;
         Self {
             routes,
             base,
