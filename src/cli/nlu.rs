@@ -315,6 +315,19 @@ fn eval_bert(args: &EvalArgs, test: &[Example]) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|v| label(blend.dense_predict(v).0))
         .collect();
+    // One message at a time, as in a chat turn: the blend encodes it alone (only messages
+    // whose language gives the dense head weight reach the encoder).
+    let mut single_ms: Vec<f64> = Vec::new();
+    for t in texts.iter().take(300) {
+        let started = Instant::now();
+        blend.probabilities(t)?;
+        single_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    single_ms.sort_by(f64::total_cmp);
+    let pct = |q: f64| -> f64 {
+        let i = ((single_ms.len() as f64 - 1.0) * q).round() as usize;
+        single_ms.get(i).copied().unwrap_or(0.0)
+    };
     let w = blend.weights();
     let v = blend.validation();
     eprintln!(
@@ -341,8 +354,10 @@ fn eval_bert(args: &EvalArgs, test: &[Example]) -> anyhow::Result<ExitCode> {
             "dense_accuracy",
             serde_json::json!(round(accuracy_of(&dense))),
         ),
-        ("weight_zh", serde_json::json!(w.zh)),
-        ("weight_en", serde_json::json!(w.en)),
+        ("weight_zh", serde_json::json!(round(f64::from(w.zh)))),
+        ("weight_en", serde_json::json!(round(f64::from(w.en)))),
+        ("single_ms_p50", serde_json::json!(round(pct(0.5)))),
+        ("single_ms_p99", serde_json::json!(round(pct(0.99)))),
         (
             "encode_ms_per_utterance",
             serde_json::json!(round(1000.0 * encode_s / test.len().max(1) as f64)),
