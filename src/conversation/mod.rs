@@ -117,6 +117,8 @@ impl Engine {
                 inbound.lang.or(first_guess).unwrap_or_default(),
             )
             .await?;
+        // The catalog read for the NLU also serves the turn's first step (one read less).
+        let mut catalog_read: Option<Vec<(Product, crate::domain::StockLevel)>> = None;
         let event = match &inbound.content {
             Content::Text(t) => {
                 let text: String = t
@@ -124,9 +126,10 @@ impl Engine {
                     .filter(|c| !c.is_control() || *c == '\n')
                     .take(MAX_TEXT_CHARS)
                     .collect();
-                let catalog: Vec<Product> =
-                    s.catalog().await?.into_iter().map(|(p, _)| p).collect();
-                let understanding = self.nlu.understand(&text, s.now(), &catalog);
+                let catalog = s.catalog().await?;
+                let products: Vec<Product> = catalog.iter().map(|(p, _)| p.clone()).collect();
+                catalog_read = Some(catalog);
+                let understanding = self.nlu.understand(&text, s.now(), &products);
                 Event::Text {
                     text,
                     understanding,
@@ -158,7 +161,7 @@ impl Engine {
         };
 
         // The turn proper: retried from the start if another instance saved first.
-        let (mut state, mut version, mut step) = {
+        let (mut state, mut version, mut step, recorded) = {
             let mut attempt = 0;
             loop {
                 let (mut state, version) = s
@@ -169,13 +172,36 @@ impl Engine {
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let data = self.load(&customer, wants_membership, wants_offers).await?;
+                let data = self
+                    .load(
+                        &customer,
+                        wants_membership,
+                        wants_offers,
+                        catalog_read.take(),
+                    )
+                    .await?;
                 let step = dialog::step(&mut state, event.clone(), &data.context(self));
-                if let Some(v) = s
-                    .save_conversation(inbound.channel, &inbound.user, &state, version)
-                    .await?
+                // The usual turn (no command to run, no queue to leave or report) saves its
+                // state and its transcript in one write transaction.
+                let saved = if step.commands.is_empty() && !leaving_queue && state.handoff.is_none()
                 {
-                    break (state, Some(v), step);
+                    s.save_turn(
+                        inbound.channel,
+                        &inbound.user,
+                        &state,
+                        version,
+                        &crate::services::describe_content(&inbound.content),
+                        &step.replies,
+                    )
+                    .await?
+                    .map(|v| (v, true))
+                } else {
+                    s.save_conversation(inbound.channel, &inbound.user, &state, version)
+                        .await?
+                        .map(|v| (v, false))
+                };
+                if let Some((v, recorded)) = saved {
+                    break (state, Some(v), step, recorded);
                 }
                 attempt += 1;
                 if attempt >= crate::services::MAX_CONVERSATION_RETRIES {
@@ -199,7 +225,7 @@ impl Engine {
             let outcome = self.execute(&inbound, &customer, cmd).await?;
             // Feed the outcome back; on a version conflict reload and apply it to the new state.
             loop {
-                let data = self.load(&customer, false, false).await?;
+                let data = self.load(&customer, false, false, None).await?;
                 let mut next = state.clone();
                 let more = dialog::step(
                     &mut next,
@@ -234,10 +260,13 @@ impl Engine {
         {
             replies.push(note);
         }
-        // The transcript the agent console shows: one insert per turn.
-        let said = crate::services::describe_content(&inbound.content);
-        s.record_turn(inbound.channel, &inbound.user, &said, &replies)
-            .await?;
+        // The transcript the agent console shows: one insert per turn (already written with
+        // the state on the usual turn).
+        if !recorded {
+            let said = crate::services::describe_content(&inbound.content);
+            s.record_turn(inbound.channel, &inbound.user, &said, &replies)
+                .await?;
+        }
         Ok(TurnResult {
             replies,
             duplicate: false,
@@ -343,9 +372,13 @@ impl Engine {
         customer: &Customer,
         want_membership: bool,
         want_offers: bool,
+        catalog: Option<Vec<(Product, crate::domain::StockLevel)>>,
     ) -> Result<TurnData, ServiceError> {
         let s = &self.services;
-        let catalog = s.catalog().await?;
+        let catalog = match catalog {
+            Some(c) => c,
+            None => s.catalog().await?,
+        };
         let orders = s.orders_of(customer).await?;
         let addresses = s.addresses(customer).await?;
         let mut zones: Vec<String> = addresses.iter().map(|a| a.zone.clone()).collect();

@@ -12,6 +12,14 @@ impl Services {
         external_id: &str,
         lang: Lang,
     ) -> Result<Customer, ServiceError> {
+        // Every turn asks this; only the first contact writes. A read first keeps the common
+        // case off the (on SQLite, single) writer queue.
+        {
+            let tx = self.store.begin_read().await?;
+            if let Some(c) = tx.customer_by_identity(channel, external_id).await? {
+                return Ok(c);
+            }
+        }
         let now = self.now();
         for _ in 0..3 {
             let tx = self.store.begin_write().await?;

@@ -312,14 +312,51 @@ impl Services {
         customer_text: &str,
         replies: &[Reply],
     ) -> Result<(), ServiceError> {
-        let mut lines: Vec<(&str, Option<i64>, &str)> = Vec::with_capacity(replies.len() + 1);
-        lines.push(("customer", None, customer_text));
-        lines.extend(replies.iter().map(|r| ("bot", None, r.text.as_str())));
         let tx = self.store.begin_write().await?;
-        tx.insert_chat_lines(channel, user, &lines, self.now())
-            .await?;
+        tx.insert_chat_lines(
+            channel,
+            user,
+            &transcript_lines(customer_text, replies),
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Saves the conversation state if its version is still `expected` and, in the same
+    /// transaction, the turn's transcript (as [`Services::record_turn`]): the usual turn then
+    /// costs one write transaction instead of two. `None` on a version conflict (nothing
+    /// written).
+    pub async fn save_turn<S: Serialize>(
+        &self,
+        channel: Channel,
+        user: &str,
+        state: &S,
+        expected: Option<i64>,
+        customer_text: &str,
+        replies: &[Reply],
+    ) -> Result<Option<i64>, ServiceError> {
+        let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
+        let tx = self.store.begin_write().await?;
+        let now = self.now();
+        match tx
+            .save_conversation(channel, user, &json, expected, now)
+            .await?
+        {
+            Ok(v) => {
+                tx.insert_chat_lines(
+                    channel,
+                    user,
+                    &transcript_lines(customer_text, replies),
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Some(v))
+            }
+            Err(_) => Ok(None),
+        }
     }
 
     /// For a customer waiting in the queue: their place and the expected wait.
@@ -836,4 +873,15 @@ fn session(a: AgentRow, csrf: String) -> AgentSession {
         name: a.name,
         csrf,
     }
+}
+
+/// The transcript rows of one bot turn: the customer's message, then each reply.
+fn transcript_lines<'a>(
+    customer_text: &'a str,
+    replies: &'a [Reply],
+) -> Vec<(&'a str, Option<i64>, &'a str)> {
+    let mut lines = Vec::with_capacity(replies.len() + 1);
+    lines.push(("customer", None, customer_text));
+    lines.extend(replies.iter().map(|r| ("bot", None, r.text.as_str())));
+    lines
 }
