@@ -186,7 +186,10 @@ pub async fn load(store: &Store, settings: &Settings) -> Result<DemoReport, Demo
     }
     let mut agents_added = 0;
     for (user, name) in [("xiaomei", "小美"), ("alex", "Alex")] {
-        agents_added += usize::from(tx.ensure_agent(user, name, None, now).await?);
+        agents_added += usize::from(
+            tx.ensure_agent(user, name, None, crate::domain::StaffRole::Agent, now)
+                .await?,
+        );
     }
     tx.commit().await?;
     Ok(DemoReport {

@@ -12,6 +12,7 @@ mod m20261125_000007_wechat;
 mod m20261125_000008_dispatch;
 mod m20261125_000009_purchasing;
 mod m20261125_000010_substitution_risk;
+mod m20261125_000011_staff_roles;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_dispatch::Migration),
             Box::new(m20261125_000009_purchasing::Migration),
             Box::new(m20261125_000010_substitution_risk::Migration),
+            Box::new(m20261125_000011_staff_roles::Migration),
         ]
     }
 }

@@ -25,11 +25,20 @@ pub enum AgentCommand {
         /// Replace the password of an agent who already has one.
         #[arg(long)]
         reset: bool,
+        /// What the account may use: `agent` (the agent console), `picker` (the picker page)
+        /// or `lead` (both).
+        #[arg(long, default_value = "agent")]
+        role: crate::domain::StaffRole,
     },
 }
 
 pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
-    let AgentCommand::Add { login, name, reset } = args.command;
+    let AgentCommand::Add {
+        login,
+        name,
+        reset,
+        role,
+    } = args.command;
     let password = read_password()?;
     let settings = crate::config::Settings::load().context("loading settings")?;
     tokio::runtime::Builder::new_multi_thread()
@@ -45,9 +54,15 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                 settings.business.clone(),
                 std::sync::Arc::new(crate::services::SystemClock),
             );
-            match services.add_agent(&login, &name, &password, reset).await {
+            match services
+                .add_agent(&login, &name, &password, reset, role)
+                .await
+            {
                 Ok(id) => {
-                    println!("{}", serde_json::json!({ "agent_id": id, "login": login }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "agent_id": id, "login": login, "role": role })
+                    );
                     anyhow::Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

@@ -14,6 +14,7 @@ pub mod pricing;
 pub mod product;
 pub mod quantity;
 pub mod slot;
+pub mod staff;
 pub mod substitute;
 
 pub use cancel::{CancelDecision, CancelPolicy, CancelReason, CancelRefusal};
@@ -29,3 +30,4 @@ pub use pricing::{DeliveryPricing, PricingError, Totals};
 pub use product::{Product, ProductError, Sku};
 pub use quantity::{Quantity, QuantityError, Unit};
 pub use slot::{Slot, SlotError, SlotRules, TZ, Window};
+pub use staff::{Duty, StaffRole};

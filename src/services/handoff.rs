@@ -11,7 +11,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::dialog::{DialogState, Reply};
-use crate::domain::{AddressId, CancelReason, Channel, Customer, CustomerId, Fen, Lang, Order};
+use crate::domain::{
+    AddressId, CancelReason, Channel, Customer, CustomerId, Duty, Fen, Lang, Order, StaffRole,
+};
 use crate::handoff::{
     self, AgentStats, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
 };
@@ -35,6 +37,9 @@ pub enum HandoffError {
     Closed,
     #[error("no active agent {0:?}")]
     UnknownAgent(String),
+    /// The account's role does not cover the page (a picker at the agent console).
+    #[error("this account ({role}) may not use this page")]
+    WrongRole { role: String },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -53,6 +58,8 @@ pub struct AgentSession {
     pub agent_id: i64,
     pub login: String,
     pub name: String,
+    /// What the account may do (`None`: an unreadable stored role, which grants nothing).
+    pub role: Option<StaffRole>,
     /// Sent back by the console in `X-CSRF-Token` on every write.
     #[serde(skip)]
     pub csrf: String,
@@ -138,12 +145,14 @@ impl Services {
 
     /// Creates an agent, or sets the password of one without a password (the demo agents).
     /// An agent who already has a password keeps it unless `reset`.
+    /// The role is set (or changed) with the password.
     pub async fn add_agent(
         &self,
         login: &str,
         name: &str,
         password: &str,
         reset: bool,
+        role: StaffRole,
     ) -> Result<i64, HandoffError> {
         let login = login.trim();
         if login.is_empty()
@@ -178,11 +187,12 @@ impl Services {
                 )));
             }
             Some(a) => {
-                tx.set_agent_password(a.id, name, &hash).await?;
+                tx.set_agent_password(a.id, name, &hash, role).await?;
                 a.id
             }
             None => {
-                tx.ensure_agent(login, name, Some(hash), self.now()).await?;
+                tx.ensure_agent(login, name, Some(hash), role, self.now())
+                    .await?;
                 tx.agent_by_login(login)
                     .await?
                     .ok_or(HandoffError::UnknownAgent(login.into()))?
@@ -871,7 +881,20 @@ fn session(a: AgentRow, csrf: String) -> AgentSession {
         agent_id: a.id,
         login: a.login,
         name: a.name,
+        role: a.role,
         csrf,
+    }
+}
+
+impl AgentSession {
+    /// The session itself when its role covers `duty`, else [`HandoffError::WrongRole`].
+    pub fn for_duty(self, duty: Duty) -> Result<Self, HandoffError> {
+        match self.role {
+            Some(r) if r.may(duty) => Ok(self),
+            r => Err(HandoffError::WrongRole {
+                role: r.map_or("unknown".to_owned(), |r| r.code().to_owned()),
+            }),
+        }
     }
 }
 

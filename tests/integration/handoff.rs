@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use freshbot::channels::{SendError, Sender, Senders};
 use freshbot::conversation::{Content, Inbound};
 use freshbot::dialog::Reply;
-use freshbot::domain::Channel;
+use freshbot::domain::{Channel, StaffRole};
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp, spawn_app_with_senders};
@@ -67,11 +67,11 @@ async fn setup(backend: Backend, tweak: impl FnOnce(&mut freshbot::config::Setti
     let app = spawn_app_with_senders(backend, tweak, senders).await;
     // The demo agents have no password until one is set.
     app.services
-        .add_agent("xiaomei", "小美", "mei-password-1", false)
+        .add_agent("xiaomei", "小美", "mei-password-1", false, StaffRole::Agent)
         .await
         .unwrap();
     app.services
-        .add_agent("alex", "Alex", "alex-password-1", false)
+        .add_agent("alex", "Alex", "alex-password-1", false, StaffRole::Agent)
         .await
         .unwrap();
     Setup {

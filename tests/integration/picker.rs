@@ -4,7 +4,7 @@
 
 use chrono::DateTime;
 use chrono::Utc;
-use freshbot::domain::{Order, OrderStatus, TZ, Unit};
+use freshbot::domain::{Order, OrderStatus, StaffRole, TZ, Unit};
 use freshbot::services::{Actor, WarehouseConfig};
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ struct Picker {
 impl Picker {
     async fn login(app: &TestApp) -> Picker {
         app.services
-            .add_agent("lin", "小林", "picker-password-1", false)
+            .add_agent("lin", "小林", "picker-password-1", false, StaffRole::Picker)
             .await
             .unwrap();
         let http = reqwest::Client::new();
@@ -276,6 +276,68 @@ async fn a_picker_works_through_a_wave(backend: Backend) {
 }
 on_both_backends!(a_picker_works_through_a_wave);
 
+/// Each page takes only the accounts whose role covers it: a support agent cannot log in to
+/// the picker page, a picker cannot log in to the agent console nor use its API with the
+/// picker session's token, and a lead can do both.
+async fn staff_roles_keep_each_page_to_its_people(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (login, role) in [
+        ("mei", StaffRole::Agent),
+        ("lin", StaffRole::Picker),
+        ("chen", StaffRole::Lead),
+    ] {
+        app.services
+            .add_agent(login, login, "staff-password-1", false, role)
+            .await
+            .unwrap();
+    }
+    let http = reqwest::Client::new();
+    let login = |page: &'static str, who: &'static str| {
+        let http = http.clone();
+        let url = app.url(&format!("/{page}/api/login"));
+        async move {
+            http.post(url)
+                .json(&json!({ "login": who, "password": "staff-password-1" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = login("picker", "mei").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("agent"));
+    assert_eq!(login("agent", "lin").await.status(), 403);
+    assert_eq!(login("agent", "mei").await.status(), 200);
+    assert_eq!(login("agent", "chen").await.status(), 200);
+    let picker = login("picker", "lin").await;
+    assert_eq!(picker.status(), 200);
+    assert_eq!(login("picker", "chen").await.status(), 200);
+    // The picker's session token, replayed as the console's cookie, opens nothing there.
+    let cookie = picker.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("freshbot_picker=")
+        .to_owned();
+    let console_cookie = app
+        .services
+        .agent_session(&token)
+        .await
+        .unwrap()
+        .map(|_| format!("freshbot_agent={token}"))
+        .unwrap();
+    let r = http
+        .get(app.url("/agent/api/queue"))
+        .header("cookie", console_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+on_both_backends!(staff_roles_keep_each_page_to_its_people);
+
 /// The page on a 375 px phone: log in, open today's wave, a wrong product shows red at once,
 /// the right one moves the batch on, and nothing is wider than the screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -300,7 +362,7 @@ async fn picker_page_in_a_browser() {
         .await
         .unwrap();
     app.services
-        .add_agent("lin", "小林", "picker-password-1", false)
+        .add_agent("lin", "小林", "picker-password-1", false, StaffRole::Picker)
         .await
         .unwrap();
     // the page lists the waves of the device's "today": use the slot's day through the clock

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AppError, AppState};
-use crate::domain::{AddressId, CancelReason};
+use crate::domain::{AddressId, CancelReason, Duty};
 use crate::handoff::{CANNED_REPLIES, HandoffOutcome, Outgoing};
 use crate::services::{AgentSession, HandoffError};
 
@@ -87,7 +87,9 @@ impl IntoResponse for AgentError {
                         StatusCode::NOT_FOUND
                     }
                     HandoffError::Taken { .. } | HandoffError::Closed => StatusCode::CONFLICT,
-                    HandoffError::NotHolder => StatusCode::FORBIDDEN,
+                    HandoffError::NotHolder | HandoffError::WrongRole { .. } => {
+                        StatusCode::FORBIDDEN
+                    }
                     HandoffError::Invalid(_) => StatusCode::BAD_REQUEST,
                     HandoffError::Service(_) => {
                         let HandoffError::Service(s) = e else {
@@ -110,11 +112,12 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 /// The agent of the request's session cookie.
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
     let token = cookie_token(headers).ok_or(AgentError::Unauthorized)?;
-    state
+    let session = state
         .services
         .agent_session(&token)
         .await?
-        .ok_or(AgentError::Unauthorized)
+        .ok_or(AgentError::Unauthorized)?;
+    Ok(session.for_duty(Duty::Conversations)?)
 }
 
 /// The agent of a write request: a valid session and its CSRF token in the header.
@@ -176,6 +179,17 @@ async fn login(
 ) -> Result<Response, AgentError> {
     let b = body(b)?;
     let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
+    // A picker's account opens no console session.
+    let session = match session.clone().for_duty(Duty::Conversations) {
+        Ok(s) => s,
+        Err(e) => {
+            state
+                .services
+                .agent_logout(&token, session.agent_id)
+                .await?;
+            return Err(e.into());
+        }
+    };
     let secure = if state.engine.public_url().starts_with("https://") {
         "; Secure"
     } else {

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::pages::Page;
 use super::{AppError, AppState};
-use crate::domain::TZ;
+use crate::domain::{Duty, TZ};
 use crate::fulfillment::picking::ScanOutcome;
 use crate::services::{AgentSession, HandoffError, ScanRequest, WarehouseError};
 
@@ -77,6 +77,9 @@ impl IntoResponse for PickerError {
                 StatusCode::UNAUTHORIZED,
                 HandoffError::BadCredentials.to_string(),
             ),
+            PickerError::Login(e @ HandoffError::WrongRole { .. }) => {
+                (StatusCode::FORBIDDEN, e.to_string())
+            }
             PickerError::Login(e) => {
                 tracing::error!(error = %e, "picker login failed");
                 (
@@ -114,11 +117,12 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 /// The staff member of the request's session cookie.
 async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
     let token = cookie_token(headers).ok_or(PickerError::Unauthorized)?;
-    state
+    let session = state
         .services
         .agent_session(&token)
         .await?
-        .ok_or(PickerError::Unauthorized)
+        .ok_or(PickerError::Unauthorized)?;
+    Ok(session.for_duty(Duty::Picking)?)
 }
 
 /// The staff member of a write request: a valid session and its CSRF token in the header.
@@ -155,6 +159,17 @@ async fn login(
 ) -> Result<Response, PickerError> {
     let b = body(b)?;
     let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
+    // A support agent's account opens no picker session.
+    let session = match session.clone().for_duty(Duty::Picking) {
+        Ok(s) => s,
+        Err(e) => {
+            state
+                .services
+                .agent_logout(&token, session.agent_id)
+                .await?;
+            return Err(e.into());
+        }
+    };
     let secure = if state.engine.public_url().starts_with("https://") {
         "; Secure"
     } else {

@@ -13,6 +13,8 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// `agent`, `picker` or `lead` (see `domain::StaffRole`).
+    pub role: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::domain::Channel;
+use crate::domain::{Channel, StaffRole};
 use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::store::entities::{agent_actions, agent_sessions, agents, chat_messages, handoff_queue};
 use crate::store::repo::corrupt;
@@ -21,6 +21,8 @@ pub struct AgentRow {
     pub name: String,
     pub password_hash: Option<String>,
     pub active: bool,
+    /// An unreadable stored role grants nothing (`None`).
+    pub role: Option<StaffRole>,
 }
 
 impl From<agents::Model> for AgentRow {
@@ -31,6 +33,7 @@ impl From<agents::Model> for AgentRow {
             name: a.display_name,
             password_hash: a.password_hash,
             active: a.active,
+            role: a.role.parse().ok(),
         }
     }
 }
@@ -102,9 +105,11 @@ impl Tx {
         id: i64,
         name: &str,
         hash: &str,
+        role: StaffRole,
     ) -> Result<(), StoreError> {
         agents::Entity::update_many()
             .col_expr(agents::Column::PasswordHash, Expr::value(hash.to_owned()))
+            .col_expr(agents::Column::Role, Expr::value(role.code()))
             .col_expr(agents::Column::DisplayName, Expr::value(name.to_owned()))
             .col_expr(agents::Column::Active, Expr::value(true))
             .filter(agents::Column::Id.eq(id))

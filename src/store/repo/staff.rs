@@ -50,6 +50,7 @@ impl Tx {
         username: &str,
         display_name: &str,
         password_hash: Option<String>,
+        role: crate::domain::StaffRole,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError> {
         if agents::Entity::find()
@@ -66,6 +67,7 @@ impl Tx {
             password_hash: Set(password_hash),
             active: Set(true),
             created_at: Set(now),
+            role: Set(role.code().to_owned()),
             ..Default::default()
         })
         .exec_without_returning(self.c())
