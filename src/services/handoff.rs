@@ -204,10 +204,15 @@ impl Services {
     }
 
     /// Checks a login and opens a console session: `(cookie token, session)`.
+    ///
+    /// The account's role must cover `duty` (the page logging in); otherwise no session is
+    /// opened and the answer is [`HandoffError::WrongRole`] (after the password check, so it
+    /// tells nothing to someone without the password).
     pub async fn agent_login(
         &self,
         login: &str,
         password: &str,
+        duty: Duty,
     ) -> Result<(String, AgentSession), HandoffError> {
         let agent = {
             let tx = self.store.begin_read().await?;
@@ -228,6 +233,7 @@ impl Services {
         let Some(agent) = agent.filter(|_| ok) else {
             return Err(HandoffError::BadCredentials);
         };
+        check_duty(agent.role, duty)?;
         let token = random_hex();
         let csrf = random_hex();
         let now = self.now();
@@ -889,12 +895,18 @@ fn session(a: AgentRow, csrf: String) -> AgentSession {
 impl AgentSession {
     /// The session itself when its role covers `duty`, else [`HandoffError::WrongRole`].
     pub fn for_duty(self, duty: Duty) -> Result<Self, HandoffError> {
-        match self.role {
-            Some(r) if r.may(duty) => Ok(self),
-            r => Err(HandoffError::WrongRole {
-                role: r.map_or("unknown".to_owned(), |r| r.code().to_owned()),
-            }),
-        }
+        check_duty(self.role, duty)?;
+        Ok(self)
+    }
+}
+
+/// A role covers the duty, or [`HandoffError::WrongRole`] (an unreadable role covers nothing).
+fn check_duty(role: Option<StaffRole>, duty: Duty) -> Result<(), HandoffError> {
+    match role {
+        Some(r) if r.may(duty) => Ok(()),
+        r => Err(HandoffError::WrongRole {
+            role: r.map_or("unknown".to_owned(), |r| r.code().to_owned()),
+        }),
     }
 }
 

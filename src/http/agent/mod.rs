@@ -178,18 +178,10 @@ async fn login(
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AgentError> {
     let b = body(b)?;
-    let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
-    // A picker's account opens no console session.
-    let session = match session.clone().for_duty(Duty::Conversations) {
-        Ok(s) => s,
-        Err(e) => {
-            state
-                .services
-                .agent_logout(&token, session.agent_id)
-                .await?;
-            return Err(e.into());
-        }
-    };
+    let (token, session) = state
+        .services
+        .agent_login(&b.login, &b.password, Duty::Conversations)
+        .await?;
     let secure = if state.engine.public_url().starts_with("https://") {
         "; Secure"
     } else {

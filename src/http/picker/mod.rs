@@ -158,18 +158,10 @@ async fn login(
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, PickerError> {
     let b = body(b)?;
-    let (token, session) = state.services.agent_login(&b.login, &b.password).await?;
-    // A support agent's account opens no picker session.
-    let session = match session.clone().for_duty(Duty::Picking) {
-        Ok(s) => s,
-        Err(e) => {
-            state
-                .services
-                .agent_logout(&token, session.agent_id)
-                .await?;
-            return Err(e.into());
-        }
-    };
+    let (token, session) = state
+        .services
+        .agent_login(&b.login, &b.password, Duty::Picking)
+        .await?;
     let secure = if state.engine.public_url().starts_with("https://") {
         "; Secure"
     } else {
