@@ -20,7 +20,14 @@ use crate::services::{FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Servic
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
 pub trait Understand: Send + Sync {
-    fn understand(&self, text: &str, now: DateTime<Utc>, catalog: &[Product]) -> Understanding;
+    /// `catalog` is the active catalog (with stock, as the turn reads it anyway); items whose
+    /// sku is not in it are dropped.
+    fn understand(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        catalog: &[(Product, crate::domain::StockLevel)],
+    ) -> Understanding;
 }
 
 /// One message from a customer on some channel.
@@ -127,9 +134,8 @@ impl Engine {
                     .take(MAX_TEXT_CHARS)
                     .collect();
                 let catalog = s.catalog().await?;
-                let products: Vec<Product> = catalog.iter().map(|(p, _)| p.clone()).collect();
+                let understanding = self.nlu.understand(&text, s.now(), &catalog);
                 catalog_read = Some(catalog);
-                let understanding = self.nlu.understand(&text, s.now(), &products);
                 Event::Text {
                     text,
                     understanding,

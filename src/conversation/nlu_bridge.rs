@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::Understand;
 use crate::dialog::{Amount, Intent, ItemMention, Understanding};
-use crate::domain::{Product, Sku, TZ, Unit};
+use crate::domain::{Product, Sku, StockLevel, TZ, Unit};
 use crate::nlu::{Nlu, Parse};
 
 /// Order numbers as freshbot prints them (`FB` + digits), which customers paste without a cue.
@@ -24,7 +24,7 @@ fn unit(code: &str) -> Option<Unit> {
 }
 
 /// Converts a parse; items whose sku is not in `catalog` are dropped.
-pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understanding {
+pub fn to_understanding(p: &Parse, text: &str, catalog: &[(Product, StockLevel)]) -> Understanding {
     let intent = Intent::from_label(&p.intent.name).unwrap_or(Intent::OutOfScope);
     let items: Vec<ItemMention> = p
         .items
@@ -32,7 +32,7 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
         .filter_map(|i| {
             let sku = Sku::parse(&i.sku)
                 .ok()
-                .filter(|s| catalog.iter().any(|c| &c.sku == s))?;
+                .filter(|s| catalog.iter().any(|(c, _)| &c.sku == s))?;
             // "3 cucumbers": a bare count next to a product means pieces, which a product sold
             // by weight then refuses with a clear message instead of silently reading 3 jin.
             let quantity = i.qty.and_then(milli).map(|m| Amount {
@@ -82,7 +82,12 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[Product]) -> Understan
 }
 
 impl Understand for Nlu {
-    fn understand(&self, text: &str, now: DateTime<Utc>, catalog: &[Product]) -> Understanding {
+    fn understand(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        catalog: &[(Product, StockLevel)],
+    ) -> Understanding {
         let parse = self.parse(text, now.with_timezone(&TZ));
         to_understanding(&parse, text, catalog)
     }
