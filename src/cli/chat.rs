@@ -1,7 +1,8 @@
 //! `freshbot chat`: the customer conversation in the terminal. Buttons are shown as numbered
-//! choices; typing the number taps the button, anything else is a message.
+//! choices; typing the number taps the button, anything else is a message. At a terminal the
+//! line is edited with rustyline (cursor keys, history); piped input is read as plain lines.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -52,7 +53,7 @@ pub fn run(args: ChatArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn converse(engine: &Engine, args: &ChatArgs) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
+    let mut lines = LineSource::open();
     let mut out = std::io::stdout();
     writeln!(
         out,
@@ -65,12 +66,9 @@ async fn converse(engine: &Engine, args: &ChatArgs) -> anyhow::Result<()> {
     let mut buttons: Vec<String> = Vec::new();
     let mut seq = 0u64;
     loop {
-        write!(out, "> ")?;
-        out.flush()?;
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
+        let Some(line) = lines.next_line("> ")? else {
             break;
-        }
+        };
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -111,6 +109,58 @@ async fn converse(engine: &Engine, args: &ChatArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where the customer's lines come from. At a terminal: rustyline, so arrows move the cursor
+/// over CJK text (two columns a character), backspace deletes whole characters and up/down
+/// recall earlier messages. Piped input (scripts, tests) is read plainly, with no prompt
+/// escape sequences in the output.
+enum LineSource {
+    Terminal(Box<rustyline::DefaultEditor>),
+    Piped(std::io::Stdin),
+}
+
+impl LineSource {
+    fn open() -> Self {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            // If the terminal cannot be driven (an exotic TERM), plain reading still works.
+            if let Ok(editor) = rustyline::DefaultEditor::new() {
+                return LineSource::Terminal(Box::new(editor));
+            }
+        }
+        LineSource::Piped(stdin)
+    }
+
+    /// The next line without its line ending; `None` at end of input, Ctrl-D or Ctrl-C.
+    fn next_line(&mut self, prompt: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            LineSource::Terminal(editor) => match editor.readline(prompt) {
+                Ok(line) => {
+                    if !line.trim().is_empty() {
+                        // Only the in-memory history; failing to record it loses nothing.
+                        let _ = editor.add_history_entry(line.as_str());
+                    }
+                    Ok(Some(line))
+                }
+                Err(
+                    rustyline::error::ReadlineError::Eof
+                    | rustyline::error::ReadlineError::Interrupted,
+                ) => Ok(None),
+                Err(e) => Err(anyhow::Error::new(e).context("reading the terminal")),
+            },
+            LineSource::Piped(stdin) => {
+                let mut out = std::io::stdout();
+                write!(out, "{prompt}")?;
+                out.flush()?;
+                let mut line = String::new();
+                if stdin.lock().read_line(&mut line)? == 0 {
+                    return Ok(None);
+                }
+                Ok(Some(line))
+            }
+        }
+    }
 }
 
 fn parse_location(s: &str) -> Option<LatLon> {

@@ -16,7 +16,9 @@ use crate::dialog::{
     Understanding,
 };
 use crate::domain::{Channel, Customer, Lang, LatLon, Product};
-use crate::services::{FreeSlot, LineChange, OrderLineRequest, PlaceOrder, ServiceError, Services};
+use crate::services::{
+    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, ServiceError, Services, TurnView,
+};
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
 pub trait Understand: Send + Sync {
@@ -107,25 +109,32 @@ impl Engine {
                 });
             }
         }
+        // One read for the whole turn: agent hold, customer, state, orders, addresses, slots.
+        let mut view = s
+            .turn_view::<DialogState>(inbound.channel, &inbound.user)
+            .await?;
         // An agent holds the conversation: the message is theirs and the bot stays silent.
-        if let Some(held) = s.held_by_agent(inbound.channel, &inbound.user).await? {
+        if let Some(held) = &view.held_by_agent {
             let text = crate::services::describe_content(&inbound.content);
-            s.relay_to_agent(&held, &text).await?;
+            s.relay_to_agent(held, &text).await?;
             return Ok(TurnResult::default());
         }
         let first_guess = match &inbound.content {
             Content::Text(t) => Lang::detect(t),
             _ => None,
         };
-        let customer = s
-            .identify(
-                inbound.channel,
-                &inbound.user,
-                inbound.lang.or(first_guess).unwrap_or_default(),
-            )
-            .await?;
-        // The catalog read for the NLU also serves the turn's first step (one read less).
-        let mut catalog_read: Option<Vec<(Product, crate::domain::StockLevel)>> = None;
+        // First contact creates the customer (who has no orders or addresses yet).
+        let customer = match view.customer.take() {
+            Some(c) => c,
+            None => {
+                s.identify(
+                    inbound.channel,
+                    &inbound.user,
+                    inbound.lang.or(first_guess).unwrap_or_default(),
+                )
+                .await?
+            }
+        };
         let event = match &inbound.content {
             Content::Text(t) => {
                 let text: String = t
@@ -133,9 +142,7 @@ impl Engine {
                     .filter(|c| !c.is_control() || *c == '\n')
                     .take(MAX_TEXT_CHARS)
                     .collect();
-                let catalog = s.catalog().await?;
-                let understanding = self.nlu.understand(&text, s.now(), &catalog);
-                catalog_read = Some(catalog);
+                let understanding = self.nlu.understand(&text, s.now(), &view.catalog);
                 Event::Text {
                     text,
                     understanding,
@@ -165,27 +172,30 @@ impl Engine {
             Event::Button(Payload::Start(i)) => *i == dialog::Intent::Membership,
             _ => false,
         };
+        // Membership standing (which reads every order again) and substitution offers only
+        // when the turn may need them.
+        let membership = if wants_membership {
+            s.membership(&customer).await.ok()
+        } else {
+            None
+        };
+        let offers = if wants_offers {
+            s.open_substitution_offers(&customer).await?
+        } else {
+            vec![]
+        };
 
-        // The turn proper: retried from the start if another instance saved first.
+        // The turn proper: retried from a fresh view if another instance saved first.
         let (mut state, mut version, mut step, recorded) = {
             let mut attempt = 0;
             loop {
-                let (mut state, version) = s
-                    .load_conversation::<DialogState>(inbound.channel, &inbound.user)
-                    .await?;
+                let (mut state, version, data) =
+                    TurnData::split(view, membership.clone(), offers.clone(), s.now());
                 if let Some(l) = inbound.lang.filter(|_| !state.lang_fixed) {
                     state.lang = l;
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let data = self
-                    .load(
-                        &customer,
-                        wants_membership,
-                        wants_offers,
-                        catalog_read.take(),
-                    )
-                    .await?;
                 let step = dialog::step(&mut state, event.clone(), &data.context(self));
                 // The usual turn (no command to run, no queue to leave or report) saves its
                 // state and its transcript in one write transaction.
@@ -213,6 +223,9 @@ impl Engine {
                 if attempt >= crate::services::MAX_CONVERSATION_RETRIES {
                     return Err(ServiceError::Concurrent);
                 }
+                view = s
+                    .turn_view::<DialogState>(inbound.channel, &inbound.user)
+                    .await?;
             }
         };
         if leaving_queue {
@@ -229,33 +242,37 @@ impl Engine {
                 break;
             }
             let outcome = self.execute(&inbound, &customer, cmd).await?;
-            // Feed the outcome back; on a version conflict reload and apply it to the new state.
+            // Feed the outcome back to the state as stored now (another instance may have
+            // saved since), and save it; on a conflict read again.
+            let mut attempt = 0;
             loop {
-                let data = self.load(&customer, false, false, None).await?;
+                let view = s
+                    .turn_view::<DialogState>(inbound.channel, &inbound.user)
+                    .await?;
+                let (stored, stored_version, data) = TurnData::split(view, None, vec![], s.now());
+                if stored_version != version {
+                    state = stored;
+                    version = stored_version;
+                }
                 let mut next = state.clone();
                 let more = dialog::step(
                     &mut next,
                     Event::Outcome(outcome.clone()),
                     &data.context(self),
                 );
-                match s
+                if let Some(v) = s
                     .save_conversation(inbound.channel, &inbound.user, &next, version)
                     .await?
                 {
-                    Some(v) => {
-                        state = next;
-                        version = Some(v);
-                        replies.extend(more.replies);
-                        pending.extend(more.commands);
-                        break;
-                    }
-                    None => {
-                        let (fresh, v) = s
-                            .load_conversation::<DialogState>(inbound.channel, &inbound.user)
-                            .await?;
-                        state = fresh;
-                        version = v;
-                    }
+                    state = next;
+                    version = Some(v);
+                    replies.extend(more.replies);
+                    pending.extend(more.commands);
+                    break;
+                }
+                attempt += 1;
+                if attempt >= crate::services::MAX_CONVERSATION_RETRIES {
+                    return Err(ServiceError::Concurrent);
                 }
             }
         }
@@ -370,57 +387,6 @@ impl Engine {
             }
         })
     }
-
-    /// Everything a step may read. Membership standing (which reads every order again) only
-    /// when the turn asks about it.
-    async fn load(
-        &self,
-        customer: &Customer,
-        want_membership: bool,
-        want_offers: bool,
-        catalog: Option<Vec<(Product, crate::domain::StockLevel)>>,
-    ) -> Result<TurnData, ServiceError> {
-        let s = &self.services;
-        let catalog = match catalog {
-            Some(c) => c,
-            None => s.catalog().await?,
-        };
-        let orders = s.orders_of(customer).await?;
-        let addresses = s.addresses(customer).await?;
-        let mut zones: Vec<String> = addresses.iter().map(|a| a.zone.clone()).collect();
-        zones.extend(
-            orders
-                .iter()
-                .filter(|o| o.status.is_active())
-                .map(|o| o.address.zone.clone()),
-        );
-        zones.sort();
-        zones.dedup();
-        let mut free_slots = HashMap::new();
-        for z in zones {
-            let slots = s.free_slots(&z).await?;
-            free_slots.insert(z, slots);
-        }
-        let membership = if want_membership {
-            s.membership(customer).await.ok()
-        } else {
-            None
-        };
-        let offers = if want_offers {
-            s.open_substitution_offers(customer).await?
-        } else {
-            vec![]
-        };
-        Ok(TurnData {
-            offers,
-            now: s.now(),
-            catalog,
-            orders,
-            addresses,
-            free_slots,
-            membership,
-        })
-    }
 }
 
 /// The language a message asks us to answer in: Chinese script always; English only when the
@@ -479,7 +445,7 @@ fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, Serv
 
 struct TurnData {
     now: DateTime<Utc>,
-    catalog: Vec<(Product, crate::domain::StockLevel)>,
+    catalog: crate::store::Catalog,
     orders: Vec<crate::domain::Order>,
     addresses: Vec<crate::domain::DeliveryAddress>,
     free_slots: HashMap<String, Vec<FreeSlot>>,
@@ -488,6 +454,34 @@ struct TurnData {
 }
 
 impl TurnData {
+    /// The dialog state and its version, and what the step reads beside them.
+    fn split(
+        view: TurnView<DialogState>,
+        membership: Option<crate::services::Membership>,
+        offers: Vec<crate::services::OfferView>,
+        now: DateTime<Utc>,
+    ) -> (DialogState, Option<i64>, TurnData) {
+        let TurnView {
+            state,
+            version,
+            catalog,
+            orders,
+            addresses,
+            free_slots,
+            ..
+        } = view;
+        let data = TurnData {
+            now,
+            catalog,
+            orders,
+            addresses,
+            free_slots,
+            membership,
+            offers,
+        };
+        (state, version, data)
+    }
+
     fn context<'a>(&'a self, engine: &'a Engine) -> Context<'a> {
         Context {
             now: self.now,

@@ -79,12 +79,12 @@ pub async fn catalog(State(state): State<AppState>) -> Result<Json<Vec<CatalogIt
     let items = state.services.catalog().await?;
     Ok(Json(
         items
-            .into_iter()
+            .iter()
             .map(|(p, s)| CatalogItem {
                 sku: p.sku.to_string(),
-                name_zh: p.name_zh,
-                name_en: p.name_en,
-                category: p.category,
+                name_zh: p.name_zh.clone(),
+                name_en: p.name_en.clone(),
+                category: p.category.clone(),
                 unit: p.unit,
                 price_fen: p.price.get(),
                 in_stock: s.available_milli() > 0,

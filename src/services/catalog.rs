@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{Product, Slot, StockLevel};
+use crate::domain::Slot;
 use crate::services::{ServiceError, Services};
+use crate::store::{Catalog, Tx};
 
 /// A slot a customer could pick, with places left in their zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,20 +17,29 @@ pub struct FreeSlot {
 }
 
 impl Services {
-    pub async fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, ServiceError> {
-        let tx = self.store.begin_read().await?;
-        Ok(tx.catalog().await?)
+    /// The active catalog with stock as customers see it (cached; see `store::Catalog`).
+    pub async fn catalog(&self) -> Result<Catalog, ServiceError> {
+        Ok(self.store.catalog().await?)
     }
 
     /// Bookable slots for a delivery zone from now on, soonest first.
     pub async fn free_slots(&self, zone: &str) -> Result<Vec<FreeSlot>, ServiceError> {
+        let tx = self.store.begin_read().await?;
+        self.free_slots_in(&tx, zone).await
+    }
+
+    /// [`Services::free_slots`] inside a caller's transaction.
+    pub(super) async fn free_slots_in(
+        &self,
+        tx: &Tx,
+        zone: &str,
+    ) -> Result<Vec<FreeSlot>, ServiceError> {
         let now = self.now();
         let rules = &self.rules.slots;
         let slots = rules.slots_from(now);
         let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
             return Ok(vec![]);
         };
-        let tx = self.store.begin_read().await?;
         let usage = tx
             .slot_usage_between(zone, first.start(), last.end())
             .await?;

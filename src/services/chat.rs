@@ -37,8 +37,16 @@ impl Services {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
+        let hash = hash_token(token);
+        if let Some(user) = self.web_sessions.get(&hash) {
+            return Ok(Some(user));
+        }
         let tx = self.store.begin_read().await?;
-        Ok(tx.web_session_user(&hash_token(token)).await?)
+        let user = tx.web_session_user(&hash).await?;
+        if let Some(u) = &user {
+            self.web_sessions.insert(hash, u.clone());
+        }
+        Ok(user)
     }
 
     /// Queues a conversation for a human; complaints and priority members go first. Returns
@@ -132,5 +140,31 @@ impl Services {
             }
             Err(_) => Ok(None),
         }
+    }
+}
+
+/// Web session tokens already checked against the database, by token hash. A session is never
+/// changed or deleted once created, so a hit needs no read; unknown tokens are not remembered
+/// (another instance may create them). Bounded: when full it starts over.
+#[derive(Debug, Default)]
+pub(super) struct WebSessionCache {
+    users: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// Sessions remembered at most (about 10 MB of hashes and ids).
+const MAX_CACHED_SESSIONS: usize = 65_536;
+
+impl WebSessionCache {
+    fn get(&self, token_hash: &str) -> Option<String> {
+        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.get(token_hash).cloned()
+    }
+
+    fn insert(&self, token_hash: String, user: String) {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        if users.len() >= MAX_CACHED_SESSIONS {
+            users.clear();
+        }
+        users.insert(token_hash, user);
     }
 }

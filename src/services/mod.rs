@@ -16,6 +16,8 @@ mod membership;
 mod orders;
 mod outbox;
 mod risk;
+mod turns;
+pub use turns::TurnView;
 mod warehouse;
 mod web_push;
 
@@ -77,6 +79,7 @@ pub struct Services {
     clock: Arc<dyn Clock>,
     handoff: Arc<crate::handoff::HandoffSettings>,
     handoff_events: crate::handoff::Events,
+    web_sessions: Arc<chat::WebSessionCache>,
 }
 
 impl Services {
@@ -87,6 +90,7 @@ impl Services {
             clock,
             handoff: Arc::default(),
             handoff_events: crate::handoff::Events::default(),
+            web_sessions: Arc::default(),
         }
     }
 

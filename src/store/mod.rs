@@ -10,9 +10,14 @@
 //! sleeping) before `BEGIN IMMEDIATE`; the busy timeout remains for other processes on the same
 //! file (a CLI command while `serve` runs).
 
+mod catalog_cache;
 pub mod entities;
 pub mod repo;
 
+pub use catalog_cache::{Catalog, MAX_AGE as CATALOG_MAX_AGE};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use migration::MigratorTrait;
@@ -40,13 +45,29 @@ pub struct Tx {
     inner: DatabaseTransaction,
     /// This process's SQLite write turn, held until commit or rollback (drop).
     _write_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Set by repository writes to products or stock; the commit then invalidates the cache.
+    catalog_written: AtomicBool,
+    catalog_cache: Arc<catalog_cache::CatalogCache>,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        let Tx { inner, _write_turn } = self;
+        let Tx {
+            inner,
+            _write_turn,
+            catalog_written,
+            catalog_cache,
+        } = self;
         inner.commit().await?;
+        if catalog_written.load(Ordering::Relaxed) {
+            catalog_cache.invalidate();
+        }
         Ok(())
+    }
+
+    /// Marks this transaction as one that changes the catalog customers see (products, stock).
+    pub(crate) fn catalog_changed(&self) {
+        self.catalog_written.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn c(&self) -> &DatabaseTransaction {
@@ -67,7 +88,8 @@ pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
 pub struct Store {
     db: DatabaseConnection,
     /// SQLite only: the queue of this process's writers.
-    writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    catalog_cache: Arc<catalog_cache::CatalogCache>,
 }
 
 impl Store {
@@ -84,6 +106,9 @@ impl Store {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+                    // Read pages through a memory map: after another connection's commit, a
+                    // connection's page cache is stale and would re-read pages with pread.
+                    .pragma("mmap_size", "268435456")
             });
             // In-memory databases are per connection: keep exactly one.
             if url.contains(":memory:") {
@@ -91,15 +116,24 @@ impl Store {
             } else {
                 opts.max_connections(8);
             }
+            // A SQLite connection is a file handle: it cannot go stale, and sqlx's ping before
+            // every checkout is one more round trip to the connection's worker thread.
+            opts.test_before_acquire(false);
         } else {
-            opts.max_connections(16);
+            // A server connection can drop while idle; ping only those idle for a while.
+            opts.max_connections(16)
+                .test_before_acquire_if_idle_for(Duration::from_secs(10));
         }
         let db = Database::connect(opts).await?;
         migration::Migrator::up(&db, None).await?;
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let writers = (db.get_database_backend() == DbBackend::Sqlite)
-            .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { db, writers })
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self {
+            db,
+            writers,
+            catalog_cache: Arc::default(),
+        })
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -124,6 +158,8 @@ impl Store {
         Ok(Tx {
             inner: self.db.begin_with_options(opts).await?,
             _write_turn: turn,
+            catalog_written: AtomicBool::new(false),
+            catalog_cache: self.catalog_cache.clone(),
         })
     }
 
@@ -132,7 +168,23 @@ impl Store {
         Ok(Tx {
             inner: self.db.begin().await?,
             _write_turn: None,
+            catalog_written: AtomicBool::new(false),
+            catalog_cache: self.catalog_cache.clone(),
         })
+    }
+
+    /// The active catalog with stock, from memory unless a write (or [`CATALOG_MAX_AGE`]) made
+    /// it stale. For what customers are shown; use cases that sell read stock in their own
+    /// transaction.
+    pub async fn catalog(&self) -> Result<Catalog, StoreError> {
+        if let Some(c) = self.catalog_cache.get() {
+            return Ok(c);
+        }
+        let generation = self.catalog_cache.generation();
+        let tx = self.begin_read().await?;
+        let fresh: Catalog = tx.catalog().await?.into();
+        self.catalog_cache.store(generation, fresh.clone());
+        Ok(fresh)
     }
 
     /// Checks the database answers (for `/readyz`).

@@ -16,6 +16,7 @@ mod picker;
 mod stories;
 mod substitution;
 mod telegram;
+mod terminal_chat;
 mod warehouse;
 mod web_chat;
 mod web_pages;

@@ -120,8 +120,8 @@ async fn wave_moves_confirmed_orders_to_picking_within_capacity(backend: Backend
             .catalog()
             .await
             .unwrap()
-            .into_iter()
-            .map(|(p, _)| p)
+            .iter()
+            .map(|(p, _)| p.clone())
             .collect::<Vec<_>>(),
     );
     for b in &wave.batches {

@@ -49,8 +49,10 @@ impl Tx {
             .one(self.c())
             .await?;
         if existing.is_some() {
+            self.catalog_changed();
             products::Entity::update(am).exec(self.c()).await?;
         } else {
+            self.catalog_changed();
             products::Entity::insert(am)
                 .exec_without_returning(self.c())
                 .await?;
@@ -114,6 +116,7 @@ impl Tx {
         {
             return Ok(false);
         }
+        self.catalog_changed();
         stock::Entity::insert(stock::ActiveModel {
             sku: Set(sku.to_string()),
             on_hand_milli: Set(on_hand_milli),
@@ -129,6 +132,7 @@ impl Tx {
     /// Reserves `milli` if that much is available; `false` (and nothing changed) otherwise.
     /// A single conditional UPDATE, so concurrent orders can never oversell.
     pub async fn reserve_stock(&self, sku: &Sku, milli: i64) -> Result<bool, StoreError> {
+        self.catalog_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -147,6 +151,7 @@ impl Tx {
 
     /// Gives back a reservation (cancel, smaller quantity).
     pub async fn release_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        self.catalog_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -161,6 +166,7 @@ impl Tx {
 
     /// Goods leave the warehouse: the reservation becomes a sale.
     pub async fn consume_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        self.catalog_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -179,6 +185,7 @@ impl Tx {
 
     /// Goods come back or arrive from a supplier.
     pub async fn restock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
+        self.catalog_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,

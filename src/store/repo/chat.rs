@@ -1,5 +1,6 @@
 //! Web chat sessions, the handoff queue and prevented cancels.
 
+use super::OneRow;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -27,7 +28,7 @@ impl Tx {
     /// The web user behind a session token hash.
     pub async fn web_session_user(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
         Ok(web_sessions::Entity::find_by_id(token_hash.to_owned())
-            .one(self.c())
+            .one_row(self.c())
             .await?
             .map(|s| s.user_id))
     }

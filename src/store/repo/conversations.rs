@@ -1,5 +1,6 @@
 //! Conversation state with optimistic concurrency, and inbound message dedupe.
 
+use super::OneRow;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -24,7 +25,7 @@ impl Tx {
         Ok(conversations::Entity::find()
             .filter(conversations::Column::Channel.eq(channel.code()))
             .filter(conversations::Column::ExternalUser.eq(user))
-            .one(self.c())
+            .one_row(self.c())
             .await?
             .map(|r| (r.state, r.version)))
     }

@@ -1,5 +1,6 @@
 //! Customers, their channel identities and addresses.
 
+use super::OneRow;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -35,7 +36,7 @@ impl Tx {
         let Some(identity) = channel_identities::Entity::find()
             .filter(channel_identities::Column::Channel.eq(channel.code()))
             .filter(channel_identities::Column::ExternalId.eq(external_id))
-            .one(self.c())
+            .one_row(self.c())
             .await?
         else {
             return Ok(None);
@@ -45,7 +46,7 @@ impl Tx {
 
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         Ok(customers::Entity::find_by_id(id.0)
-            .one(self.c())
+            .one_row(self.c())
             .await?
             .map(customer_from_row))
     }

@@ -1,6 +1,7 @@
 //! Human handoff: agents and their console sessions, claims on queue entries, the chat
 //! transcript and the log of agent actions.
 
+use super::OneRow;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -85,7 +86,7 @@ impl Tx {
 
     pub async fn agent(&self, id: i64) -> Result<Option<AgentRow>, StoreError> {
         Ok(agents::Entity::find_by_id(id)
-            .one(self.c())
+            .one_row(self.c())
             .await?
             .map(AgentRow::from))
     }
@@ -146,7 +147,7 @@ impl Tx {
     ) -> Result<Option<(AgentRow, String)>, StoreError> {
         let Some(s) = agent_sessions::Entity::find_by_id(token_hash.to_owned())
             .filter(agent_sessions::Column::ExpiresAt.gt(now))
-            .one(self.c())
+            .one_row(self.c())
             .await?
         else {
             return Ok(None);
@@ -184,7 +185,7 @@ impl Tx {
             .filter(handoff_queue::Column::ExternalUser.eq(user))
             .filter(handoff_queue::Column::Status.is_in(["waiting", "claimed"]))
             .order_by_desc(handoff_queue::Column::Id)
-            .one(self.c())
+            .one_row(self.c())
             .await?
             .map(entry)
             .transpose()

@@ -30,7 +30,23 @@ pub use warehouse::{
 };
 pub use web_pushes::{CourierFix, OrderDispatchFacts, WebPushRow};
 
+use sea_orm::{ConnectionTrait, EntityTrait, Select};
+
 use crate::store::StoreError;
+
+/// `.one()` for lookups by a unique key (or that match at most a handful of rows), without the
+/// `LIMIT ?` that sea-orm binds as a parameter. SQLite (3.51) treats a bound LIMIT as something
+/// the query plan depends on and re-prepares the statement on every execution: that was 8% of
+/// the CPU of a chat turn. Hot per-turn lookups use this; the rest keep `.one()`.
+pub(crate) trait OneRow<E: EntityTrait> {
+    async fn one_row<C: ConnectionTrait>(self, c: &C) -> Result<Option<E::Model>, sea_orm::DbErr>;
+}
+
+impl<E: EntityTrait> OneRow<E> for Select<E> {
+    async fn one_row<C: ConnectionTrait>(self, c: &C) -> Result<Option<E::Model>, sea_orm::DbErr> {
+        Ok(self.all(c).await?.into_iter().next())
+    }
+}
 
 pub(crate) fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {

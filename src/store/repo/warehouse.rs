@@ -366,6 +366,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.catalog_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
@@ -386,6 +387,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.catalog_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
@@ -411,6 +413,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.catalog_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
