@@ -17,7 +17,7 @@ use crate::dialog::{
 };
 use crate::domain::{Channel, Customer, Lang, LatLon, Product};
 use crate::services::{
-    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, ServiceError, Services, TurnView,
+    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, ServiceError, Services, TurnView,
 };
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
@@ -100,23 +100,33 @@ impl Engine {
     #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
     pub async fn handle(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
         let s = &self.services;
-        if let Some(id) = &inbound.message_id {
-            let key = format!("{}:{}", inbound.user, id);
-            if !s.first_delivery(inbound.channel, &key).await? {
-                return Ok(TurnResult {
-                    duplicate: true,
-                    ..TurnResult::default()
-                });
-            }
-        }
+        // The dedupe key is recorded by the turn's first write (with the state), so a turn
+        // that fails before it leaves the message to be retried, and a concurrent second
+        // delivery finds the key at its own save and writes nothing.
+        let dedupe = inbound
+            .message_id
+            .as_ref()
+            .map(|id| format!("{}:{}", inbound.user, id));
+        let dedupe = dedupe.as_deref();
+        let duplicate = || {
+            Ok(TurnResult {
+                duplicate: true,
+                ..TurnResult::default()
+            })
+        };
         // One read for the whole turn: agent hold, customer, state, orders, addresses, slots.
         let mut view = s
-            .turn_view::<DialogState>(inbound.channel, &inbound.user)
+            .turn_view::<DialogState>(inbound.channel, &inbound.user, dedupe)
             .await?;
+        if view.seen_before {
+            return duplicate();
+        }
         // An agent holds the conversation: the message is theirs and the bot stays silent.
         if let Some(held) = &view.held_by_agent {
             let text = crate::services::describe_content(&inbound.content);
-            s.relay_to_agent(held, &text).await?;
+            if !s.relay_to_agent(held, &text, dedupe).await? {
+                return duplicate();
+            }
             return Ok(TurnResult::default());
         }
         let first_guess = match &inbound.content {
@@ -201,31 +211,40 @@ impl Engine {
                 // state and its transcript in one write transaction.
                 let saved = if step.commands.is_empty() && !leaving_queue && state.handoff.is_none()
                 {
-                    s.save_turn(
-                        inbound.channel,
-                        &inbound.user,
-                        &state,
-                        version,
-                        &crate::services::describe_content(&inbound.content),
-                        &step.replies,
-                    )
-                    .await?
-                    .map(|v| (v, true))
+                    let said = crate::services::describe_content(&inbound.content);
+                    let saved = s
+                        .save_turn(
+                            inbound.channel,
+                            &inbound.user,
+                            &state,
+                            version,
+                            dedupe,
+                            &said,
+                            &step.replies,
+                        )
+                        .await?;
+                    (saved, true)
                 } else {
-                    s.save_conversation(inbound.channel, &inbound.user, &state, version)
-                        .await?
-                        .map(|v| (v, false))
+                    let saved = s
+                        .save_conversation(inbound.channel, &inbound.user, &state, version, dedupe)
+                        .await?;
+                    (saved, false)
                 };
-                if let Some((v, recorded)) = saved {
-                    break (state, Some(v), step, recorded);
+                match saved {
+                    (Saved::Version(v), recorded) => break (state, Some(v), step, recorded),
+                    (Saved::Duplicate, _) => return duplicate(),
+                    (Saved::Conflict, _) => {}
                 }
                 attempt += 1;
                 if attempt >= crate::services::MAX_CONVERSATION_RETRIES {
                     return Err(ServiceError::Concurrent);
                 }
                 view = s
-                    .turn_view::<DialogState>(inbound.channel, &inbound.user)
+                    .turn_view::<DialogState>(inbound.channel, &inbound.user, dedupe)
                     .await?;
+                if view.seen_before {
+                    return duplicate();
+                }
             }
         };
         if leaving_queue {
@@ -246,8 +265,9 @@ impl Engine {
             // saved since), and save it; on a conflict read again.
             let mut attempt = 0;
             loop {
+                // The message is recorded by now: no dedupe key for the outcome's saves.
                 let view = s
-                    .turn_view::<DialogState>(inbound.channel, &inbound.user)
+                    .turn_view::<DialogState>(inbound.channel, &inbound.user, None)
                     .await?;
                 let (stored, stored_version, data) = TurnData::split(view, None, vec![], s.now());
                 if stored_version != version {
@@ -260,8 +280,8 @@ impl Engine {
                     Event::Outcome(outcome.clone()),
                     &data.context(self),
                 );
-                if let Some(v) = s
-                    .save_conversation(inbound.channel, &inbound.user, &next, version)
+                if let Saved::Version(v) = s
+                    .save_conversation(inbound.channel, &inbound.user, &next, version, None)
                     .await?
                 {
                     state = next;

@@ -4,7 +4,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{CancelReason, Channel, Customer};
-use crate::services::{ServiceError, Services};
+use crate::services::{Saved, ServiceError, Services};
 
 /// Tokens are stored only as SHA-256 hashes: a leaked database gives no usable sessions.
 fn hash_token(token: &str) -> String {
@@ -120,25 +120,32 @@ impl Services {
         Ok(())
     }
 
-    /// Saves a conversation state if its version is still `expected`; `None` on a conflict.
+    /// Saves a conversation state if its version is still `expected`. With `message_id`, the
+    /// inbound message is recorded in the same transaction (see [`Services::save_turn`]).
     pub async fn save_conversation<S: serde::Serialize>(
         &self,
         channel: Channel,
         user: &str,
         state: &S,
         expected: Option<i64>,
-    ) -> Result<Option<i64>, ServiceError> {
+        message_id: Option<&str>,
+    ) -> Result<Saved, ServiceError> {
         let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
         let tx = self.store.begin_write().await?;
+        if let Some(id) = message_id
+            && !tx.record_inbound(channel, id, self.now()).await?
+        {
+            return Ok(Saved::Duplicate);
+        }
         match tx
             .save_conversation(channel, user, &json, expected, self.now())
             .await?
         {
             Ok(v) => {
                 tx.commit().await?;
-                Ok(Some(v))
+                Ok(Saved::Version(v))
             }
-            Err(_) => Ok(None),
+            Err(_) => Ok(Saved::Conflict),
         }
     }
 }

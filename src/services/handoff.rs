@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::handoff::{
     self, AgentStats, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
 };
-use crate::services::{Actor, ServiceError, Services};
+use crate::services::{Actor, Saved, ServiceError, Services};
 use crate::store::StoreError;
 use crate::store::repo::{AgentRow, ChatLine, OutboxEvent};
 
@@ -296,13 +296,20 @@ impl Services {
     }
 
     /// A customer message for the agent holding the conversation: stored, and pushed to the
-    /// consoles.
+    /// consoles. With `message_id`, recorded in the same transaction; `false` when that
+    /// message was relayed before (nothing done).
     pub async fn relay_to_agent(
         &self,
         entry: &HandoffEntry,
         text: &str,
-    ) -> Result<(), ServiceError> {
+        message_id: Option<&str>,
+    ) -> Result<bool, ServiceError> {
         let tx = self.store.begin_write().await?;
+        if let Some(id) = message_id
+            && !tx.record_inbound(entry.channel, id, self.now()).await?
+        {
+            return Ok(false);
+        }
         tx.insert_chat_lines(
             entry.channel,
             &entry.user,
@@ -316,7 +323,7 @@ impl Services {
             role: "customer".into(),
             text: text.to_owned(),
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Writes one bot turn to the transcript: the customer's message and the replies, in one
@@ -342,20 +349,27 @@ impl Services {
 
     /// Saves the conversation state if its version is still `expected` and, in the same
     /// transaction, the turn's transcript (as [`Services::record_turn`]): the usual turn then
-    /// costs one write transaction instead of two. `None` on a version conflict (nothing
-    /// written).
+    /// costs one write transaction instead of two. With `message_id`, the inbound message is
+    /// recorded in that transaction too: a turn that fails before saving leaves the message
+    /// unrecorded, so the channel's retry is answered instead of being dropped as a duplicate.
     pub async fn save_turn<S: Serialize>(
         &self,
         channel: Channel,
         user: &str,
         state: &S,
         expected: Option<i64>,
+        message_id: Option<&str>,
         customer_text: &str,
         replies: &[Reply],
-    ) -> Result<Option<i64>, ServiceError> {
+    ) -> Result<Saved, ServiceError> {
         let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
         let tx = self.store.begin_write().await?;
         let now = self.now();
+        if let Some(id) = message_id
+            && !tx.record_inbound(channel, id, now).await?
+        {
+            return Ok(Saved::Duplicate);
+        }
         match tx
             .save_conversation(channel, user, &json, expected, now)
             .await?
@@ -369,9 +383,9 @@ impl Services {
                 )
                 .await?;
                 tx.commit().await?;
-                Ok(Some(v))
+                Ok(Saved::Version(v))
             }
-            Err(_) => Ok(None),
+            Err(_) => Ok(Saved::Conflict),
         }
     }
 

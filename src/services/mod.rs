@@ -24,7 +24,7 @@ mod web_push;
 use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use conversations::MAX_CONVERSATION_RETRIES;
+pub use conversations::{MAX_CONVERSATION_RETRIES, Saved};
 pub use dispatch::{
     Courier, CourierInput, DispatchError, DispatchSettings, ReplanReport, RouteReport, StopOutcome,
     UnservedOrder, WaveReport, parse_shift,

@@ -17,6 +17,8 @@ use crate::store::Catalog;
 
 /// Everything a turn of the dialog reads about a conversation and its customer.
 pub struct TurnView<S> {
+    /// The turn's message id was recorded before: a redelivery, to be ignored.
+    pub seen_before: bool,
     /// An agent has claimed this conversation: the message is theirs, not the bot's.
     pub held_by_agent: Option<HandoffEntry>,
     /// `None` on the first contact (nothing else about the customer exists yet).
@@ -35,13 +37,19 @@ pub struct TurnView<S> {
 impl Services {
     /// Reads a turn's view of a conversation in one transaction. A dialog state that no longer
     /// parses (after an upgrade) starts over, as in [`Services::load_conversation`].
+    /// `message_id` (the dedupe key) is only looked up here; the turn's first write records it.
     pub async fn turn_view<S: DeserializeOwned + Default>(
         &self,
         channel: Channel,
         user: &str,
+        message_id: Option<&str>,
     ) -> Result<TurnView<S>, ServiceError> {
         let catalog = self.catalog().await?;
         let tx = self.store.begin_read().await?;
+        let seen_before = match message_id {
+            Some(id) => tx.inbound_seen(channel, id).await?,
+            None => false,
+        };
         let held_by_agent = tx
             .open_handoff_of(channel, user)
             .await?
@@ -69,6 +77,7 @@ impl Services {
             free_slots.insert(zone.to_owned(), self.free_slots_in(&tx, zone).await?);
         }
         Ok(TurnView {
+            seen_before,
             held_by_agent,
             customer,
             state,

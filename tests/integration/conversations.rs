@@ -91,3 +91,49 @@ async fn inbound_messages_are_deduplicated(backend: Backend) {
     );
 }
 on_both_backends!(inbound_messages_are_deduplicated);
+
+/// The same message delivered four times at once (a web client retrying over a slow network):
+/// one delivery is answered, the others are duplicates, and the conversation and transcript
+/// hold the turn once.
+async fn concurrent_redeliveries_have_one_effect(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let inbound = Inbound {
+        channel: Channel::Web,
+        user: "retrying-user".into(),
+        message_id: Some("m-1".into()),
+        lang: None,
+        content: Content::Text("配送费多少".into()),
+    };
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (engine, inbound) = (engine.clone(), inbound.clone());
+        turns.spawn(async move { engine.handle(inbound).await.unwrap() });
+    }
+    let mut answered = 0;
+    while let Some(turn) = turns.join_next().await {
+        let turn = turn.unwrap();
+        if turn.duplicate {
+            assert!(turn.replies.is_empty());
+        } else {
+            assert!(!turn.replies.is_empty());
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 1);
+    let (_, version) = app
+        .services
+        .load_conversation::<serde_json::Value>(Channel::Web, "retrying-user")
+        .await
+        .unwrap();
+    assert_eq!(version, Some(1), "one saved turn");
+    // A later redelivery is a duplicate too; a new id is a new turn.
+    assert!(engine.handle(inbound.clone()).await.unwrap().duplicate);
+    let next = Inbound {
+        message_id: Some("m-2".into()),
+        ..inbound
+    };
+    assert!(!engine.handle(next).await.unwrap().duplicate);
+}
+on_both_backends!(concurrent_redeliveries_have_one_effect);
