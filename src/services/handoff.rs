@@ -352,6 +352,7 @@ impl Services {
     /// costs one write transaction instead of two. With `message_id`, the inbound message is
     /// recorded in that transaction too: a turn that fails before saving leaves the message
     /// unrecorded, so the channel's retry is answered instead of being dropped as a duplicate.
+    #[allow(clippy::too_many_arguments)] // conversation key, version check, and the turn's writes
     pub async fn save_turn<S: Serialize>(
         &self,
         channel: Channel,

@@ -78,7 +78,11 @@ impl Tx {
     }
 
     /// Whether an inbound message id was recorded before (a read; no lock taken).
-    pub async fn inbound_seen(&self, channel: Channel, message_id: &str) -> Result<bool, StoreError> {
+    pub async fn inbound_seen(
+        &self,
+        channel: Channel,
+        message_id: &str,
+    ) -> Result<bool, StoreError> {
         Ok(inbound_messages::Entity::find()
             .filter(inbound_messages::Column::Channel.eq(channel.code()))
             .filter(inbound_messages::Column::MessageId.eq(message_id))
