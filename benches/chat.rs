@@ -20,12 +20,16 @@ const QUESTIONS: [&str; 6] = [
     "几点可以送",
 ];
 
+/// Latency of one turn, and whether it was one of the ordering turns (which write the order,
+/// its lines, the stock reservation, the slot booking and the outbox) or a question.
+type Turn = (Duration, bool);
+
 struct Result {
-    latencies: Vec<Duration>,
+    latencies: Vec<Turn>,
     wall: Duration,
 }
 
-async fn customer(http: reqwest::Client, base: String, turns: usize) -> Vec<Duration> {
+async fn customer(http: reqwest::Client, base: String, turns: usize) -> Vec<Turn> {
     let mut lat = Vec::with_capacity(turns + 8);
     let token: Value = http
         .post(format!("{base}/api/chat/sessions"))
@@ -71,19 +75,19 @@ async fn customer(http: reqwest::Client, base: String, turns: usize) -> Vec<Dura
         json!({"location": {"lat": 31.2352, "lon": 121.48}}),
     ] {
         let (d, r) = send(body).await;
-        lat.push(d);
+        lat.push((d, true));
         last = r;
     }
     for prefix in ["slot:", "yes", "yes"] {
         if let Some(p) = payload(&last, prefix) {
             let (d, r) = send(json!({"button": p})).await;
-            lat.push(d);
+            lat.push((d, true));
             last = r;
         }
     }
     for i in 0..turns {
         let (d, _) = send(json!({"text": QUESTIONS[i % QUESTIONS.len()]})).await;
-        lat.push(d);
+        lat.push((d, false));
     }
     lat
 }
@@ -107,28 +111,63 @@ async fn run(database_url: Option<String>, customers: usize, turns: usize) -> Re
     .unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::new();
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..customers {
-        tasks.spawn(customer(http.clone(), base.clone(), turns));
-    }
-    let mut latencies = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        latencies.extend(r.unwrap());
-    }
-    Result {
-        latencies,
-        wall: start.elapsed(),
-    }
+    // The customers run on their own thread and runtime, so the server's workers serve only
+    // the server, and a profile tells the client's CPU (thread `bench-client`) from the
+    // server's (`tokio-runtime-worker`, sqlx's `sqlx-sqlite-worker-*`).
+    let client = std::thread::Builder::new()
+        .name("bench-client".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let http = reqwest::Client::new();
+                let start = Instant::now();
+                let mut tasks = tokio::task::JoinSet::new();
+                for _ in 0..customers {
+                    tasks.spawn(customer(http.clone(), base.clone(), turns));
+                }
+                let mut latencies = Vec::new();
+                while let Some(r) = tasks.join_next().await {
+                    latencies.extend(r.unwrap());
+                }
+                Result {
+                    latencies,
+                    wall: start.elapsed(),
+                }
+            })
+        })
+        .unwrap();
+    tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap()
 }
 
-fn report(label: &str, customers: usize, mut r: Result) {
-    r.latencies.sort();
-    let pct = |p: f64| {
-        r.latencies[((r.latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0
+/// The `p` quantile in milliseconds, rounded to 0.01.
+fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let ms = sorted[((sorted.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    (ms * 100.0).round() / 100.0
+}
+
+fn report(label: &str, customers: usize, r: Result) {
+    let sorted = |filter: &dyn Fn(bool) -> bool| {
+        let mut v: Vec<Duration> = r
+            .latencies
+            .iter()
+            .filter(|(_, ordering)| filter(*ordering))
+            .map(|(d, _)| *d)
+            .collect();
+        v.sort();
+        v
     };
-    let n = r.latencies.len();
+    let all = sorted(&|_| true);
+    let ordering = sorted(&|o| o);
+    let questions = sorted(&|o| !o);
+    let n = all.len();
     println!(
         "{}",
         json!({
@@ -136,8 +175,12 @@ fn report(label: &str, customers: usize, mut r: Result) {
             "customers": customers,
             "turns": n,
             "turns_per_s": (n as f64 / r.wall.as_secs_f64()).round(),
-            "p50_ms": (pct(0.5) * 100.0).round() / 100.0,
-            "p99_ms": (pct(0.99) * 100.0).round() / 100.0,
+            "p50_ms": quantile_ms(&all, 0.5),
+            "p99_ms": quantile_ms(&all, 0.99),
+            "ordering_turns": ordering.len(),
+            "ordering_p99_ms": quantile_ms(&ordering, 0.99),
+            "question_p50_ms": quantile_ms(&questions, 0.5),
+            "question_p99_ms": quantile_ms(&questions, 0.99),
         })
     );
 }

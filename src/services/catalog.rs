@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::Slot;
 use crate::services::{ServiceError, Services};
-use crate::store::{Catalog, Tx};
+use crate::store::{Catalog, SlotUsage, Tx};
 
 /// A slot a customer could pick, with places left in their zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,15 +34,23 @@ impl Services {
         tx: &Tx,
         zone: &str,
     ) -> Result<Vec<FreeSlot>, ServiceError> {
-        let now = self.now();
-        let rules = &self.rules.slots;
-        let slots = rules.slots_from(now);
-        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        let Some((from, to)) = self.slot_range() else {
             return Ok(vec![]);
         };
-        let usage = tx
-            .slot_usage_between(zone, first.start(), last.end())
-            .await?;
+        let usage = tx.slot_usage_between(zone, from, to).await?;
+        Ok(self.free_slots_from(&usage))
+    }
+
+    /// Where the slots offered from now on start: `[first start, last end)`, if any.
+    pub(super) fn slot_range(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let slots = self.rules.slots.slots_from(self.now());
+        Some((slots.first()?.start(), slots.last()?.end()))
+    }
+
+    /// The bookable slots from now on, given a zone's usage of them.
+    pub(super) fn free_slots_from(&self, usage: &SlotUsage) -> Vec<FreeSlot> {
+        let now = self.now();
+        let rules = &self.rules.slots;
         let used = |s: &Slot| {
             usage
                 .iter()
@@ -50,7 +58,8 @@ impl Services {
                 .map(|(_, b, c)| (*b, *c))
                 .unwrap_or((0, rules.capacity_per_zone))
         };
-        Ok(slots
+        rules
+            .slots_from(now)
             .iter()
             .filter_map(|s| {
                 let (booked, cap) = used(s);
@@ -64,6 +73,6 @@ impl Services {
                         places_left: cap.saturating_sub(booked),
                     })
             })
-            .collect())
+            .collect()
     }
 }

@@ -4,18 +4,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::domain::Channel;
 use crate::services::{ServiceError, Services};
-
-/// How a turn's write went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Saved {
-    /// Saved; the state's new version.
-    Version(i64),
-    /// Another writer saved the state first: nothing written; read again and redo the step.
-    Conflict,
-    /// The turn's message id was recorded by another delivery of the same message: nothing
-    /// written, and the turn must have no effect.
-    Duplicate,
-}
+pub use crate::store::Saved;
 
 /// How often a conversation update is retried after losing a race.
 pub const MAX_CONVERSATION_RETRIES: usize = 16;

@@ -18,8 +18,8 @@ use crate::handoff::{
     self, AgentStats, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
 };
 use crate::services::{Actor, Saved, ServiceError, Services};
-use crate::store::StoreError;
 use crate::store::repo::{AgentRow, ChatLine, OutboxEvent};
+use crate::store::{StoreError, TurnWrite};
 
 /// Why a console request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -364,30 +364,19 @@ impl Services {
         replies: &[Reply],
     ) -> Result<Saved, ServiceError> {
         let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
-        let tx = self.store.begin_write().await?;
-        let now = self.now();
-        if let Some(id) = message_id
-            && !tx.record_inbound(channel, id, now).await?
-        {
-            return Ok(Saved::Duplicate);
-        }
-        match tx
-            .save_conversation(channel, user, &json, expected, now)
-            .await?
-        {
-            Ok(v) => {
-                tx.insert_chat_lines(
-                    channel,
-                    user,
-                    &transcript_lines(customer_text, replies),
-                    now,
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(Saved::Version(v))
-            }
-            Err(_) => Ok(Saved::Conflict),
-        }
+        let transcript = transcript_lines(customer_text, replies);
+        Ok(self
+            .store
+            .save_turn(&TurnWrite {
+                channel,
+                user,
+                state: &json,
+                expected,
+                message_id,
+                transcript: &transcript,
+                now: self.now(),
+            })
+            .await?)
     }
 
     /// For a customer waiting in the queue: their place and the expected wait.

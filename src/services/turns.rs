@@ -4,7 +4,7 @@
 //! this? the dialog state, orders, addresses, free slots): on SQLite each one is a pool checkout
 //! plus BEGIN and COMMIT round trips to the connection's worker thread, which cost more than
 //! the queries. One snapshot also means the step sees the orders and the slots as of one
-//! instant.
+//! instant. (The store runs that snapshot inline on a SQLite file: see `store::turn`.)
 
 use std::collections::HashMap;
 
@@ -45,46 +45,30 @@ impl Services {
         message_id: Option<&str>,
     ) -> Result<TurnView<S>, ServiceError> {
         let catalog = self.catalog().await?;
-        let tx = self.store.begin_read().await?;
-        let seen_before = match message_id {
-            Some(id) => tx.inbound_seen(channel, id).await?,
-            None => false,
-        };
-        let held_by_agent = tx
-            .open_handoff_of(channel, user)
-            .await?
-            .filter(|e| e.status == HandoffStatus::Claimed);
-        let customer = tx.customer_by_identity(channel, user).await?;
-        let (state, version) = match tx.load_conversation(channel, user).await? {
+        let snap = self
+            .store
+            .turn_snapshot(channel, user, message_id, self.slot_range())
+            .await?;
+        let (state, version) = match snap.conversation {
             Some((json, v)) => (serde_json::from_str(&json).unwrap_or_default(), Some(v)),
             None => (S::default(), None),
         };
-        let (orders, addresses) = match &customer {
-            Some(c) => (tx.orders_of(c.id).await?, tx.addresses_of(c.id).await?),
-            None => (vec![], vec![]),
-        };
-        let mut zones: Vec<&str> = addresses.iter().map(|a| a.zone.as_str()).collect();
-        zones.extend(
-            orders
-                .iter()
-                .filter(|o| o.status.is_active())
-                .map(|o| o.address.zone.as_str()),
-        );
-        zones.sort_unstable();
-        zones.dedup();
-        let mut free_slots = HashMap::new();
-        for zone in zones {
-            free_slots.insert(zone.to_owned(), self.free_slots_in(&tx, zone).await?);
-        }
+        let free_slots = snap
+            .slot_usage
+            .iter()
+            .map(|(zone, usage)| (zone.clone(), self.free_slots_from(usage)))
+            .collect();
         Ok(TurnView {
-            seen_before,
-            held_by_agent,
-            customer,
+            seen_before: snap.seen_before,
+            held_by_agent: snap
+                .open_handoff
+                .filter(|e| e.status == HandoffStatus::Claimed),
+            customer: snap.customer,
             state,
             version,
             catalog,
-            orders,
-            addresses,
+            orders: snap.orders,
+            addresses: snap.addresses,
             free_slots,
         })
     }

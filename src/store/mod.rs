@@ -12,9 +12,12 @@
 
 mod catalog_cache;
 pub mod entities;
+mod inline_sqlite;
 pub mod repo;
+mod turn;
 
 pub use catalog_cache::{Catalog, MAX_AGE as CATALOG_MAX_AGE};
+pub use turn::{Saved, SlotUsage, TurnSnapshot, TurnWrite};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -75,6 +78,17 @@ impl Tx {
     }
 }
 
+/// The file of a `sqlite:` URL; `None` for other databases and in-memory SQLite (whose data
+/// lives in the one sqlx connection).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let opts = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(opts.get_filename().to_owned())
+}
+
 /// Whether a database error is a unique-constraint violation (a lost insert race).
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(
@@ -89,6 +103,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// SQLite only: the queue of this process's writers.
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// A SQLite file: the chat turn's statements run inline (see `turn`).
+    inline: Option<Arc<inline_sqlite::InlineSqlite>>,
     catalog_cache: Arc<catalog_cache::CatalogCache>,
 }
 
@@ -129,9 +145,11 @@ impl Store {
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let writers = (db.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let inline = sqlite_file(url).map(|path| Arc::new(inline_sqlite::InlineSqlite::new(&path)));
         Ok(Self {
             db,
             writers,
+            inline,
             catalog_cache: Arc::default(),
         })
     }

@@ -2,10 +2,11 @@
 
 use super::OneRow;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use crate::domain::{AddressId, Channel, Customer, CustomerId, DeliveryAddress, Lang, LatLon};
 use crate::store::entities::{addresses, channel_identities, customers};
+use crate::store::inline_sqlite::Inline;
 use crate::store::{StoreError, Tx, is_unique_violation};
 
 fn customer_from_row(r: customers::Model) -> Customer {
@@ -27,18 +28,26 @@ fn address_from_row(r: addresses::Model) -> DeliveryAddress {
     }
 }
 
+fn identity_row(channel: Channel, external_id: &str) -> Select<channel_identities::Entity> {
+    channel_identities::Entity::find()
+        .filter(channel_identities::Column::Channel.eq(channel.code()))
+        .filter(channel_identities::Column::ExternalId.eq(external_id))
+}
+
+/// Newest first.
+fn addresses_of(customer: CustomerId) -> Select<addresses::Entity> {
+    addresses::Entity::find()
+        .filter(addresses::Column::CustomerId.eq(customer.0))
+        .order_by_desc(addresses::Column::Id)
+}
+
 impl Tx {
     pub async fn customer_by_identity(
         &self,
         channel: Channel,
         external_id: &str,
     ) -> Result<Option<Customer>, StoreError> {
-        let Some(identity) = channel_identities::Entity::find()
-            .filter(channel_identities::Column::Channel.eq(channel.code()))
-            .filter(channel_identities::Column::ExternalId.eq(external_id))
-            .one_row(self.c())
-            .await?
-        else {
+        let Some(identity) = identity_row(channel, external_id).one_row(self.c()).await? else {
             return Ok(None);
         };
         self.customer(CustomerId(identity.customer_id)).await
@@ -140,9 +149,7 @@ impl Tx {
         &self,
         customer: CustomerId,
     ) -> Result<Vec<DeliveryAddress>, StoreError> {
-        Ok(addresses::Entity::find()
-            .filter(addresses::Column::CustomerId.eq(customer.0))
-            .order_by_desc(addresses::Column::Id)
+        Ok(addresses_of(customer)
             .all(self.c())
             .await?
             .into_iter()
@@ -189,5 +196,33 @@ impl Tx {
         .exec_without_returning(self.c())
         .await?;
         Ok(matches!(r, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    }
+}
+
+/// The same reads on the inline SQLite path of a chat turn.
+impl Inline<'_> {
+    pub(crate) fn customer_by_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let Some(identity) = self.all(identity_row(channel, external_id))?.pop() else {
+            return Ok(None);
+        };
+        Ok(self
+            .all(customers::Entity::find_by_id(identity.customer_id))?
+            .pop()
+            .map(customer_from_row))
+    }
+
+    pub(crate) fn addresses_of(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<DeliveryAddress>, StoreError> {
+        Ok(self
+            .all(addresses_of(customer))?
+            .into_iter()
+            .map(address_from_row)
+            .collect())
     }
 }

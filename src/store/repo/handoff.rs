@@ -4,13 +4,14 @@
 use super::OneRow;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, InsertMany, QueryFilter, QueryOrder,
+    QuerySelect, Select, sea_query::Expr,
 };
 
 use crate::domain::{Channel, StaffRole};
 use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::store::entities::{agent_actions, agent_sessions, agents, chat_messages, handoff_queue};
+use crate::store::inline_sqlite::Inline;
 use crate::store::repo::corrupt;
 use crate::store::{StoreError, Tx};
 
@@ -48,6 +49,35 @@ pub struct ChatLine {
     pub agent_id: Option<i64>,
     pub text: String,
     pub at: DateTime<Utc>,
+}
+
+/// The open entry (waiting or claimed) of a conversation, newest first.
+fn open_handoff_of(channel: Channel, user: &str) -> Select<handoff_queue::Entity> {
+    handoff_queue::Entity::find()
+        .filter(handoff_queue::Column::Channel.eq(channel.code()))
+        .filter(handoff_queue::Column::ExternalUser.eq(user))
+        .filter(handoff_queue::Column::Status.is_in(["waiting", "claimed"]))
+        .order_by_desc(handoff_queue::Column::Id)
+}
+
+/// `lines`: `(role, agent id, text)`; not empty.
+fn new_chat_lines(
+    channel: Channel,
+    user: &str,
+    lines: &[(&str, Option<i64>, &str)],
+    now: DateTime<Utc>,
+) -> InsertMany<chat_messages::ActiveModel> {
+    chat_messages::Entity::insert_many(lines.iter().map(|(role, agent, text)| {
+        chat_messages::ActiveModel {
+            channel: Set(channel.code().to_owned()),
+            external_user: Set(user.to_owned()),
+            role: Set((*role).to_owned()),
+            agent_id: Set(*agent),
+            text: Set((*text).to_owned()),
+            at: Set(now),
+            ..Default::default()
+        }
+    }))
 }
 
 fn entry(m: handoff_queue::Model) -> Result<HandoffEntry, StoreError> {
@@ -180,11 +210,7 @@ impl Tx {
         channel: Channel,
         user: &str,
     ) -> Result<Option<HandoffEntry>, StoreError> {
-        handoff_queue::Entity::find()
-            .filter(handoff_queue::Column::Channel.eq(channel.code()))
-            .filter(handoff_queue::Column::ExternalUser.eq(user))
-            .filter(handoff_queue::Column::Status.is_in(["waiting", "claimed"]))
-            .order_by_desc(handoff_queue::Column::Id)
+        open_handoff_of(channel, user)
             .one_row(self.c())
             .await?
             .map(entry)
@@ -346,19 +372,9 @@ impl Tx {
         if lines.is_empty() {
             return Ok(());
         }
-        chat_messages::Entity::insert_many(lines.iter().map(|(role, agent, text)| {
-            chat_messages::ActiveModel {
-                channel: Set(channel.code().to_owned()),
-                external_user: Set(user.to_owned()),
-                role: Set((*role).to_owned()),
-                agent_id: Set(*agent),
-                text: Set((*text).to_owned()),
-                at: Set(now),
-                ..Default::default()
-            }
-        }))
-        .exec_without_returning(self.c())
-        .await?;
+        new_chat_lines(channel, user, lines, now)
+            .exec_without_returning(self.c())
+            .await?;
         Ok(())
     }
 
@@ -421,5 +437,33 @@ impl Tx {
             .into_iter()
             .map(|a| (a.agent_id, a.handoff_id, a.action, a.detail))
             .collect())
+    }
+}
+
+/// The same read and write on the inline SQLite path of a chat turn.
+impl Inline<'_> {
+    pub(crate) fn open_handoff_of(
+        &self,
+        channel: Channel,
+        user: &str,
+    ) -> Result<Option<HandoffEntry>, StoreError> {
+        self.all(open_handoff_of(channel, user))?
+            .into_iter()
+            .next()
+            .map(entry)
+            .transpose()
+    }
+
+    pub(crate) fn insert_chat_lines(
+        &self,
+        channel: Channel,
+        user: &str,
+        lines: &[(&str, Option<i64>, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !lines.is_empty() {
+            self.execute(&new_chat_lines(channel, user, lines, now))?;
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Orders, their lines, status history and cancellations.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use super::corrupt;
 use crate::domain::{
@@ -9,6 +9,7 @@ use crate::domain::{
     OrderLine, OrderNumber, OrderStatus, Quantity, Sku, Totals,
 };
 use crate::store::entities::{cancellations, order_lines, order_status_history, orders};
+use crate::store::inline_sqlite::Inline;
 use crate::store::{StoreError, Tx};
 
 /// What the place-order service writes.
@@ -374,11 +375,7 @@ impl Tx {
 
     /// A customer's orders, newest first.
     pub async fn orders_of(&self, customer: CustomerId) -> Result<Vec<Order>, StoreError> {
-        let rows = orders::Entity::find()
-            .filter(orders::Column::CustomerId.eq(customer.0))
-            .order_by_desc(orders::Column::Id)
-            .all(self.c())
-            .await?;
+        let rows = orders_of(customer).all(self.c()).await?;
         self.assemble_many(rows).await
     }
 
@@ -407,36 +404,70 @@ impl Tx {
 
     /// Orders with their lines and cancel reasons in three queries, whatever their number.
     async fn assemble_many(&self, rows: Vec<orders::Model>) -> Result<Vec<Order>, StoreError> {
-        use std::collections::HashMap;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
-        for l in order_lines::Entity::find()
-            .filter(order_lines::Column::OrderId.is_in(ids.clone()))
-            .filter(order_lines::Column::Removed.eq(false))
-            .order_by_asc(order_lines::Column::LineNo)
-            .all(self.c())
-            .await?
-        {
-            let order_id = l.order_id;
-            lines.entry(order_id).or_default().push(line_from_row(l)?);
+        let lines = lines_of(ids.clone()).all(self.c()).await?;
+        let cancels = cancellations_of(ids).all(self.c()).await?;
+        assemble(rows, lines, cancels)
+    }
+}
+
+/// A customer's orders, newest first.
+fn orders_of(customer: CustomerId) -> Select<orders::Entity> {
+    orders::Entity::find()
+        .filter(orders::Column::CustomerId.eq(customer.0))
+        .order_by_desc(orders::Column::Id)
+}
+
+/// The lines still in some orders, in line order.
+fn lines_of(orders: Vec<i64>) -> Select<order_lines::Entity> {
+    order_lines::Entity::find()
+        .filter(order_lines::Column::OrderId.is_in(orders))
+        .filter(order_lines::Column::Removed.eq(false))
+        .order_by_asc(order_lines::Column::LineNo)
+}
+
+fn cancellations_of(orders: Vec<i64>) -> Select<cancellations::Entity> {
+    cancellations::Entity::find().filter(cancellations::Column::OrderId.is_in(orders))
+}
+
+/// Orders from their rows, the rows of their lines and their cancellations.
+fn assemble(
+    rows: Vec<orders::Model>,
+    line_rows: Vec<order_lines::Model>,
+    cancels: Vec<cancellations::Model>,
+) -> Result<Vec<Order>, StoreError> {
+    use std::collections::HashMap;
+    let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
+    for l in line_rows {
+        let order_id = l.order_id;
+        lines.entry(order_id).or_default().push(line_from_row(l)?);
+    }
+    let mut reasons: HashMap<i64, CancelReason> = HashMap::new();
+    for c in cancels {
+        if let Ok(r) = c.reason.parse() {
+            reasons.insert(c.order_id, r);
         }
-        let mut reasons: HashMap<i64, CancelReason> = HashMap::new();
-        for c in cancellations::Entity::find()
-            .filter(cancellations::Column::OrderId.is_in(ids))
-            .all(self.c())
-            .await?
-        {
-            if let Ok(r) = c.reason.parse() {
-                reasons.insert(c.order_id, r);
-            }
+    }
+    rows.into_iter()
+        .map(|r| {
+            let l = lines.remove(&r.id).unwrap_or_default();
+            let reason = reasons.remove(&r.id);
+            build_order(r, l, reason)
+        })
+        .collect()
+}
+
+/// The same read on the inline SQLite path of a chat turn.
+impl Inline<'_> {
+    pub(crate) fn orders_of(&self, customer: CustomerId) -> Result<Vec<Order>, StoreError> {
+        let rows = self.all(orders_of(customer))?;
+        if rows.is_empty() {
+            return Ok(vec![]);
         }
-        rows.into_iter()
-            .map(|r| {
-                let l = lines.remove(&r.id).unwrap_or_default();
-                let reason = reasons.remove(&r.id);
-                build_order(r, l, reason)
-            })
-            .collect()
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let lines = self.all(lines_of(ids.clone()))?;
+        let cancels = self.all(cancellations_of(ids))?;
+        assemble(rows, lines, cancels)
     }
 }
 

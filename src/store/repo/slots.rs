@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, Select};
 
 use crate::store::entities::{order_number_seq, slot_capacity};
+use crate::store::inline_sqlite::Inline;
 use crate::store::{StoreError, Tx};
 
 impl Tx {
@@ -59,21 +60,9 @@ impl Tx {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, u32, u32)>, StoreError> {
-        Ok(slot_capacity::Entity::find()
-            .filter(slot_capacity::Column::Zone.eq(zone))
-            .filter(slot_capacity::Column::SlotStart.gte(from))
-            .filter(slot_capacity::Column::SlotStart.lt(to))
-            .all(self.c())
-            .await?
-            .into_iter()
-            .map(|r| {
-                (
-                    r.slot_start,
-                    u32::try_from(r.booked).unwrap_or(0),
-                    u32::try_from(r.capacity).unwrap_or(0),
-                )
-            })
-            .collect())
+        Ok(slot_usage(
+            slot_usage_between(zone, from, to).all(self.c()).await?,
+        ))
     }
 
     /// Takes one place in the slot if one is free (a conditional UPDATE: never overbooks).
@@ -129,5 +118,41 @@ impl Tx {
             .await?
             .ok_or_else(|| super::corrupt("order_number_seq", "sequence row vanished"))?;
         Ok(u32::try_from(row.last).unwrap_or(0))
+    }
+}
+
+fn slot_usage_between(
+    zone: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Select<slot_capacity::Entity> {
+    slot_capacity::Entity::find()
+        .filter(slot_capacity::Column::Zone.eq(zone))
+        .filter(slot_capacity::Column::SlotStart.gte(from))
+        .filter(slot_capacity::Column::SlotStart.lt(to))
+}
+
+/// `(slot start, booked, capacity)`.
+fn slot_usage(rows: Vec<slot_capacity::Model>) -> Vec<(DateTime<Utc>, u32, u32)> {
+    rows.into_iter()
+        .map(|r| {
+            (
+                r.slot_start,
+                u32::try_from(r.booked).unwrap_or(0),
+                u32::try_from(r.capacity).unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The same read on the inline SQLite path of a chat turn.
+impl Inline<'_> {
+    pub(crate) fn slot_usage_between(
+        &self,
+        zone: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u32, u32)>, StoreError> {
+        Ok(slot_usage(self.all(slot_usage_between(zone, from, to))?))
     }
 }

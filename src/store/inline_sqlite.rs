@@ -1,0 +1,340 @@
+//! SQLite without a thread hand-off per statement, for the statements of a chat turn.
+//!
+//! sqlx runs every SQLite connection on a worker thread of its own, so each statement is a
+//! message to that thread and a wake-up back (BEGIN and COMMIT included). For a chat turn,
+//! whose dozen statements are point lookups of a few microseconds each, those hand-offs cost
+//! more than SQLite itself: futex wake-ups and context switches were a quarter of the CPU of
+//! the turn benchmark. Here the turn's read and its write run on rusqlite connections owned by
+//! this module, synchronously on the calling task's thread:
+//! - a reader in WAL mode never waits for a writer (it reads a snapshot), so a read cannot
+//!   block the runtime;
+//! - a write runs only while its caller holds the store's writer queue (see `Store`), so
+//!   `BEGIN IMMEDIATE` here waits only for another process on the same file (busy timeout).
+//!
+//! The SQL is not written twice: statements are the sea-orm builders the repositories use,
+//! rendered for SQLite, and rows are decoded by the entity's column types into the entity's
+//! `Model`, then mapped by the repositories' own functions. Values are bound the way sqlx binds
+//! them (timestamps as RFC 3339 text), so rows written here and by sqlx compare and read alike.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sea_orm::sea_query::Value;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable,
+    QueryTrait, Select, Statement, TryIntoModel,
+};
+
+use crate::store::StoreError;
+
+/// Idle reader connections kept open (more are opened under load and closed after).
+const MAX_IDLE_READERS: usize = 8;
+
+/// Prepared statements kept per connection: a turn uses about a dozen distinct ones.
+const STATEMENT_CACHE: usize = 64;
+
+/// rusqlite connections to one SQLite file: a few readers and one writer.
+pub(crate) struct InlineSqlite {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for InlineSqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineSqlite")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn err(detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(format!("sqlite: {detail}")))
+}
+
+impl InlineSqlite {
+    /// For the database file at `path` (already created and migrated by sqlx).
+    pub(crate) fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            readers: Mutex::new(Vec::new()),
+            writer: Mutex::new(None),
+        }
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        // The settings of the sqlx pool (see `Store::connect`); WAL is a property of the file.
+        c.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;",
+        )
+        .map_err(err)?;
+        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(c)
+    }
+
+    /// Runs `f` in a read transaction (one snapshot) on a reader connection.
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnOnce(&Inline<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let taken = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match taken {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        let out = run_in_tx(&mut conn, TransactionBehavior::Deferred, |c| {
+            f(c).map(|r| (r, Finish::Commit))
+        });
+        let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        // A connection that failed mid-transaction may be in a bad state: do not reuse it.
+        if out.is_ok() && idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`), which ends as `f` says (an error
+    /// rolls back). The caller must hold the store's writer queue.
+    pub(crate) fn write<R>(
+        &self,
+        f: impl FnOnce(&Inline<'_>) -> Result<(R, Finish), StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.open()?);
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Err(err("writer connection missing"));
+        };
+        let out = run_in_tx(conn, TransactionBehavior::Immediate, f);
+        if out.is_err() {
+            *slot = None;
+        }
+        out
+    }
+}
+
+/// How a write transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finish {
+    Commit,
+    Rollback,
+}
+
+/// Dropping the rusqlite transaction (on an error) rolls it back.
+fn run_in_tx<R>(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+    f: impl FnOnce(&Inline<'_>) -> Result<(R, Finish), StoreError>,
+) -> Result<R, StoreError> {
+    let tx = conn.transaction_with_behavior(behavior).map_err(err)?;
+    let (out, finish) = f(&Inline { conn: &tx })?;
+    match finish {
+        Finish::Commit => tx.commit().map_err(err)?,
+        Finish::Rollback => tx.rollback().map_err(err)?,
+    }
+    Ok(out)
+}
+
+/// A connection inside a transaction of [`InlineSqlite`].
+pub(crate) struct Inline<'c> {
+    conn: &'c Connection,
+}
+
+impl Inline<'_> {
+    /// Every row of a sea-orm select, as the entity's models.
+    pub(crate) fn all<E: EntityTrait>(&self, q: Select<E>) -> Result<Vec<E::Model>, StoreError>
+    where
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        let st = q.build(DbBackend::Sqlite);
+        let mut stmt = self.conn.prepare_cached(&st.sql).map_err(err)?;
+        // Where each of the entity's columns is in the result.
+        let columns: Vec<(usize, &'static str, ColumnType)> = E::Column::iter()
+            .map(|c| {
+                let name = c.as_str();
+                let index = stmt.column_index(name).map_err(err)?;
+                Ok((index, name, c.def().get_column_type().clone()))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        bind(&mut stmt, &st)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(err)? {
+            let mut model = E::ActiveModel::default();
+            for (column, (index, name, ty)) in E::Column::iter().zip(&columns) {
+                let v = row.get_ref(*index).map_err(err)?;
+                let v = decode(v, ty)
+                    .map_err(|e| err(format!("{}.{name}: {e}", E::default().table_name())))?;
+                model.try_set(column, v)?;
+            }
+            out.push(model.try_into_model()?);
+        }
+        Ok(out)
+    }
+
+    /// Runs an INSERT, UPDATE or DELETE; returns the number of rows it changed.
+    pub(crate) fn execute(&self, q: &impl QueryTrait) -> Result<usize, StoreError> {
+        let st = q.build(DbBackend::Sqlite);
+        let mut stmt = self.conn.prepare_cached(&st.sql).map_err(err)?;
+        bind(&mut stmt, &st)?;
+        stmt.raw_execute().map_err(err)
+    }
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, st: &Statement) -> Result<(), StoreError> {
+    stmt.clear_bindings();
+    for (i, v) in st.values.iter().flat_map(|v| v.0.iter()).enumerate() {
+        stmt.raw_bind_parameter(i + 1, to_sql(v)?).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A sea-query value as sqlx would bind it for SQLite.
+fn to_sql(v: &Value) -> Result<SqlValue, StoreError> {
+    let int = |i: Option<i64>| i.map_or(SqlValue::Null, SqlValue::Integer);
+    Ok(match v {
+        Value::Bool(b) => int(b.map(i64::from)),
+        Value::TinyInt(i) => int(i.map(i64::from)),
+        Value::SmallInt(i) => int(i.map(i64::from)),
+        Value::Int(i) => int(i.map(i64::from)),
+        Value::BigInt(i) => int(*i),
+        Value::TinyUnsigned(i) => int(i.map(i64::from)),
+        Value::SmallUnsigned(i) => int(i.map(i64::from)),
+        Value::Unsigned(i) => int(i.map(i64::from)),
+        Value::BigUnsigned(i) => match i {
+            Some(u) => SqlValue::Integer(i64::try_from(*u).map_err(err)?),
+            None => SqlValue::Null,
+        },
+        Value::Float(f) => f.map_or(SqlValue::Null, |f| SqlValue::Real(f64::from(f))),
+        Value::Double(f) => f.map_or(SqlValue::Null, SqlValue::Real),
+        Value::String(s) => s.clone().map_or(SqlValue::Null, SqlValue::Text),
+        Value::Char(c) => c.map_or(SqlValue::Null, |c| SqlValue::Text(c.to_string())),
+        Value::Bytes(b) => b.clone().map_or(SqlValue::Null, SqlValue::Blob),
+        Value::ChronoDateTimeUtc(t) => t.map_or(SqlValue::Null, |t| {
+            SqlValue::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }),
+        Value::Json(j) => j
+            .as_ref()
+            .map_or(SqlValue::Null, |j| SqlValue::Text(j.to_string())),
+        other => return Err(err(format!("cannot bind {other:?}"))),
+    })
+}
+
+/// A stored value as the sea-query value of the entity's column type.
+fn decode(v: ValueRef<'_>, ty: &ColumnType) -> Result<Value, String> {
+    let int = || -> Result<Option<i64>, String> {
+        match v {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(i) => Ok(Some(i)),
+            other => Err(format!(
+                "expected an integer, found {:?}",
+                other.data_type()
+            )),
+        }
+    };
+    let narrow = |i: Option<i64>| -> Result<Option<i32>, String> {
+        i.map(|i| i32::try_from(i).map_err(|e| e.to_string()))
+            .transpose()
+    };
+    let text = || -> Result<Option<&str>, String> {
+        match v {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(|e| e.to_string()),
+            other => Err(format!("expected text, found {:?}", other.data_type())),
+        }
+    };
+    Ok(match ty {
+        ColumnType::BigInteger => Value::BigInt(int()?),
+        ColumnType::Integer => Value::Int(narrow(int()?)?),
+        ColumnType::Boolean => Value::Bool(int()?.map(|i| i != 0)),
+        ColumnType::Double | ColumnType::Float | ColumnType::Decimal(_) => {
+            let f = match v {
+                ValueRef::Null => None,
+                ValueRef::Real(f) => Some(f),
+                #[allow(clippy::cast_precision_loss)] // a REAL column holding a whole number
+                ValueRef::Integer(i) => Some(i as f64),
+                other => return Err(format!("expected a number, found {:?}", other.data_type())),
+            };
+            match ty {
+                #[allow(clippy::cast_possible_truncation)] // f32 columns store f32 values
+                ColumnType::Float => Value::Float(f.map(|f| f as f32)),
+                _ => Value::Double(f),
+            }
+        }
+        ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => {
+            Value::String(text()?.map(str::to_owned))
+        }
+        ColumnType::TimestampWithTimeZone | ColumnType::Timestamp | ColumnType::DateTime => {
+            Value::ChronoDateTimeUtc(text()?.map(parse_timestamp).transpose()?)
+        }
+        ColumnType::Json | ColumnType::JsonBinary => Value::Json(
+            text()?
+                .map(|t| serde_json::from_str(t).map(Box::new))
+                .transpose()
+                .map_err(|e| e.to_string())?,
+        ),
+        other => return Err(format!("column type {other:?} is not supported here")),
+    })
+}
+
+/// Timestamps as sqlx writes them (RFC 3339) or as SQLite's own functions do.
+fn parse_timestamp(t: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.to_utc());
+    }
+    for format in ["%F %T%.f%:z", "%FT%T%.f%:z"] {
+        if let Ok(dt) = DateTime::parse_from_str(t, format) {
+            return Ok(dt.to_utc());
+        }
+    }
+    for format in ["%F %T%.f", "%FT%T%.f", "%F %T%.fZ", "%FT%T%.fZ"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
+            return Ok(dt.and_utc());
+        }
+    }
+    Err(format!("unreadable timestamp {t:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_read_back_as_sqlx_writes_them() {
+        let t = DateTime::parse_from_rfc3339("2026-11-25T07:30:00.25+00:00")
+            .unwrap()
+            .to_utc();
+        let SqlValue::Text(s) = to_sql(&Value::ChronoDateTimeUtc(Some(t))).unwrap() else {
+            panic!("a timestamp binds as text");
+        };
+        assert_eq!(s, "2026-11-25T07:30:00.250+00:00");
+        assert_eq!(parse_timestamp(&s).unwrap(), t);
+        assert_eq!(parse_timestamp("2026-11-25 07:30:00.25").unwrap(), t);
+        assert!(parse_timestamp("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_an_error_not_a_panic() {
+        assert!(decode(ValueRef::Text(b"x"), &ColumnType::BigInteger).is_err());
+        assert!(decode(ValueRef::Integer(1 << 40), &ColumnType::Integer).is_err());
+        assert_eq!(
+            decode(ValueRef::Integer(1), &ColumnType::Boolean).unwrap(),
+            Value::Bool(Some(true))
+        );
+        assert_eq!(
+            decode(ValueRef::Null, &ColumnType::Text).unwrap(),
+            Value::String(None)
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! What a chat turn reads (one snapshot) and writes (one transaction).
+//!
+//! The two are the hot path of the system: every customer message costs one of each. On a
+//! SQLite file they run inline (see `inline_sqlite`); on PostgreSQL (and an in-memory SQLite
+//! database) through sea-orm. Both paths call the same repository queries.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Channel, Customer, DeliveryAddress, Order};
+use crate::handoff::HandoffEntry;
+use crate::store::inline_sqlite::{Finish, Inline};
+use crate::store::{Store, StoreError};
+
+/// Slot usage `(slot start, booked, capacity)` of one zone.
+pub type SlotUsage = Vec<(DateTime<Utc>, u32, u32)>;
+
+/// A chat turn's reads, as of one instant.
+#[derive(Debug, Clone, Default)]
+pub struct TurnSnapshot {
+    /// The message id (if given) was recorded before.
+    pub seen_before: bool,
+    /// The conversation's open handoff entry (waiting or claimed).
+    pub open_handoff: Option<HandoffEntry>,
+    pub customer: Option<Customer>,
+    /// The stored dialog state (JSON) and its version.
+    pub conversation: Option<(String, i64)>,
+    /// The customer's orders, newest first.
+    pub orders: Vec<Order>,
+    /// The customer's addresses, newest first.
+    pub addresses: Vec<DeliveryAddress>,
+    /// Usage of the slots in the asked range, for every zone the customer has an address or
+    /// an active order in, by zone (sorted).
+    pub slot_usage: Vec<(String, SlotUsage)>,
+}
+
+/// How a turn's write went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Saved; the state's new version.
+    Version(i64),
+    /// Another writer saved the state first: nothing written; read again and redo the step.
+    Conflict,
+    /// The turn's message id was recorded by another delivery of the same message: nothing
+    /// written, and the turn must have no effect.
+    Duplicate,
+}
+
+/// A chat turn's write: the dialog state with its version check, the inbound message id and
+/// the transcript lines.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnWrite<'a> {
+    pub channel: Channel,
+    pub user: &'a str,
+    /// The new state (JSON).
+    pub state: &'a str,
+    /// The version the state was read at (`None`: never saved).
+    pub expected: Option<i64>,
+    /// Recorded with the state; a second delivery of the same id writes nothing.
+    pub message_id: Option<&'a str>,
+    /// `(role, agent id, text)`.
+    pub transcript: &'a [(&'a str, Option<i64>, &'a str)],
+    pub now: DateTime<Utc>,
+}
+
+/// The zones whose free slots a turn may offer.
+fn zones_of(orders: &[Order], addresses: &[DeliveryAddress]) -> Vec<String> {
+    let mut zones: Vec<String> = addresses.iter().map(|a| a.zone.clone()).collect();
+    zones.extend(
+        orders
+            .iter()
+            .filter(|o| o.status.is_active())
+            .map(|o| o.address.zone.clone()),
+    );
+    zones.sort_unstable();
+    zones.dedup();
+    zones
+}
+
+impl Store {
+    /// Reads a turn's snapshot; slot usage of slots starting in `slots` (`None`: no slots).
+    pub async fn turn_snapshot(
+        &self,
+        channel: Channel,
+        user: &str,
+        message_id: Option<&str>,
+        slots: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<TurnSnapshot, StoreError> {
+        if let Some(inline) = &self.inline {
+            return inline.read(|c| snapshot_inline(c, channel, user, message_id, slots));
+        }
+        let tx = self.begin_read().await?;
+        let seen_before = match message_id {
+            Some(id) => tx.inbound_seen(channel, id).await?,
+            None => false,
+        };
+        let open_handoff = tx.open_handoff_of(channel, user).await?;
+        let customer = tx.customer_by_identity(channel, user).await?;
+        let conversation = tx.load_conversation(channel, user).await?;
+        let (orders, addresses) = match &customer {
+            Some(c) => (tx.orders_of(c.id).await?, tx.addresses_of(c.id).await?),
+            None => (vec![], vec![]),
+        };
+        let mut slot_usage = Vec::new();
+        if let Some((from, to)) = slots {
+            for zone in zones_of(&orders, &addresses) {
+                let usage = tx.slot_usage_between(&zone, from, to).await?;
+                slot_usage.push((zone, usage));
+            }
+        }
+        Ok(TurnSnapshot {
+            seen_before,
+            open_handoff,
+            customer,
+            conversation,
+            orders,
+            addresses,
+            slot_usage,
+        })
+    }
+
+    /// Writes a turn in one transaction: the message id first (a duplicate writes nothing),
+    /// then the state if its version is still the expected one (a conflict writes nothing),
+    /// then the transcript.
+    pub async fn save_turn(&self, w: &TurnWrite<'_>) -> Result<Saved, StoreError> {
+        if let Some(inline) = &self.inline {
+            let _turn = match &self.writers {
+                Some(queue) => Some(queue.lock().await),
+                None => None,
+            };
+            return inline.write(|c| save_inline(c, w));
+        }
+        let tx = self.begin_write().await?;
+        if let Some(id) = w.message_id
+            && !tx.record_inbound(w.channel, id, w.now).await?
+        {
+            return Ok(Saved::Duplicate);
+        }
+        match tx
+            .save_conversation(w.channel, w.user, w.state, w.expected, w.now)
+            .await?
+        {
+            Ok(v) => {
+                tx.insert_chat_lines(w.channel, w.user, w.transcript, w.now)
+                    .await?;
+                tx.commit().await?;
+                Ok(Saved::Version(v))
+            }
+            Err(_) => Ok(Saved::Conflict),
+        }
+    }
+}
+
+fn snapshot_inline(
+    c: &Inline<'_>,
+    channel: Channel,
+    user: &str,
+    message_id: Option<&str>,
+    slots: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<TurnSnapshot, StoreError> {
+    let seen_before = match message_id {
+        Some(id) => c.inbound_seen(channel, id)?,
+        None => false,
+    };
+    let open_handoff = c.open_handoff_of(channel, user)?;
+    let customer = c.customer_by_identity(channel, user)?;
+    let conversation = c.load_conversation(channel, user)?;
+    let (orders, addresses) = match &customer {
+        Some(cu) => (c.orders_of(cu.id)?, c.addresses_of(cu.id)?),
+        None => (vec![], vec![]),
+    };
+    let mut slot_usage = Vec::new();
+    if let Some((from, to)) = slots {
+        for zone in zones_of(&orders, &addresses) {
+            let usage = c.slot_usage_between(&zone, from, to)?;
+            slot_usage.push((zone, usage));
+        }
+    }
+    Ok(TurnSnapshot {
+        seen_before,
+        open_handoff,
+        customer,
+        conversation,
+        orders,
+        addresses,
+        slot_usage,
+    })
+}
+
+fn save_inline(c: &Inline<'_>, w: &TurnWrite<'_>) -> Result<(Saved, Finish), StoreError> {
+    if let Some(id) = w.message_id
+        && !c.record_inbound(w.channel, id, w.now)?
+    {
+        return Ok((Saved::Duplicate, Finish::Rollback));
+    }
+    match c.save_conversation(w.channel, w.user, w.state, w.expected, w.now)? {
+        Ok(v) => {
+            c.insert_chat_lines(w.channel, w.user, w.transcript, w.now)?;
+            Ok((Saved::Version(v), Finish::Commit))
+        }
+        Err(_) => Ok((Saved::Conflict, Finish::Rollback)),
+    }
+}
