@@ -9,6 +9,9 @@
 //! 170 ms. So writers of this process queue on an async mutex (first come, first served, no
 //! sleeping) before `BEGIN IMMEDIATE`; the busy timeout remains for other processes on the same
 //! file (a CLI command while `serve` runs).
+//!
+//! On a SQLite file, the per-message work of a chat turn (one read, one write) skips sqlx and
+//! runs inline on rusqlite connections: see `turn` and `inline_sqlite`.
 
 mod catalog_cache;
 pub mod entities;
@@ -152,6 +155,15 @@ impl Store {
             inline,
             catalog_cache: Arc::default(),
         })
+    }
+
+    /// This store with the chat turn's statements on sea-orm too, as on PostgreSQL: lets a
+    /// test compare the inline SQLite path with the sea-orm one on the same file.
+    pub fn without_inline_sqlite(&self) -> Self {
+        Self {
+            inline: None,
+            ..self.clone()
+        }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

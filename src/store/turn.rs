@@ -15,7 +15,7 @@ use crate::store::{Store, StoreError};
 pub type SlotUsage = Vec<(DateTime<Utc>, u32, u32)>;
 
 /// A chat turn's reads, as of one instant.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TurnSnapshot {
     /// The message id (if given) was recorded before.
     pub seen_before: bool,

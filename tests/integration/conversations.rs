@@ -137,3 +137,92 @@ async fn concurrent_redeliveries_have_one_effect(backend: Backend) {
     assert!(!engine.handle(next).await.unwrap().duplicate);
 }
 on_both_backends!(concurrent_redeliveries_have_one_effect);
+
+/// On a SQLite file a chat turn's read and write run inline on rusqlite (store::turn); they
+/// must read exactly what the sea-orm path reads, and write what it reads back.
+#[tokio::test]
+async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
+    use freshbot::store::{Saved, TurnSnapshot, TurnWrite};
+    let app = spawn_app(Backend::Sqlite).await;
+    let store = app.services.store().clone();
+    let orm = store.without_inline_sqlite();
+    let now = app.services.now();
+    // A customer with an address, a placed order (lines, slot) and a cancelled one.
+    let order = app.placed_order("inline-user").await;
+    let second = app.placed_order("inline-user").await;
+    let customer = app
+        .services
+        .identify(Channel::Web, "inline-user", freshbot::domain::Lang::Zh)
+        .await
+        .unwrap();
+    app.services
+        .cancel(
+            &customer,
+            &second.number.to_string(),
+            freshbot::domain::CancelReason::OrderedByMistake,
+            None,
+        )
+        .await
+        .unwrap();
+    let range = Some((now, now + chrono::Duration::days(3)));
+
+    // Written inline (first save, then a versioned one, with transcript lines), then read
+    // back by both paths.
+    let lines = [("customer", None, "我要两斤西红柿"), ("bot", None, "好的")];
+    let mut w = TurnWrite {
+        channel: Channel::Web,
+        user: "inline-user",
+        state: r#"{"flow":"a"}"#,
+        expected: None,
+        message_id: Some("inline-user:m1"),
+        transcript: &lines,
+        now,
+    };
+    assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Version(1));
+    assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Duplicate);
+    w.message_id = Some("inline-user:m2");
+    assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Conflict);
+    w.expected = Some(1);
+    w.state = r#"{"flow":"b"}"#;
+    assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Version(2));
+
+    let inline = store
+        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"), range)
+        .await
+        .unwrap();
+    let by_orm = orm
+        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"), range)
+        .await
+        .unwrap();
+    assert_eq!(inline, by_orm);
+    assert!(inline.seen_before);
+    assert_eq!(inline.conversation, Some((r#"{"flow":"b"}"#.to_owned(), 2)));
+    assert_eq!(inline.orders.len(), 2);
+    assert_eq!(inline.orders[1], order, "the order reads back as placed");
+    assert!(inline.orders[0].cancel_reason.is_some());
+    assert_eq!(inline.addresses.len(), 2);
+    assert!(
+        !inline.slot_usage.is_empty(),
+        "the booked slots of the zone"
+    );
+    // The conflict and the duplicate wrote no transcript; the two saves wrote two lines each.
+    let tx = store.begin_read().await.unwrap();
+    let transcript = tx
+        .transcript(Channel::Web, "inline-user", 10)
+        .await
+        .unwrap();
+    assert_eq!(transcript.len(), 4, "{transcript:?}");
+
+    // A stranger has nothing; the path is the same.
+    let nobody = store
+        .turn_snapshot(Channel::Web, "nobody", None, range)
+        .await
+        .unwrap();
+    assert_eq!(nobody, TurnSnapshot::default());
+    assert_eq!(
+        nobody,
+        orm.turn_snapshot(Channel::Web, "nobody", None, range)
+            .await
+            .unwrap()
+    );
+}
