@@ -53,11 +53,16 @@ impl Window {
 
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Plain number formatting: `format("%H:%M")` parses its pattern at every call, and
+        // every chat turn labels each free slot of the week.
+        use chrono::Timelike;
         write!(
             f,
-            "{}-{}",
-            self.start.format("%H:%M"),
-            self.end.format("%H:%M")
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start.hour(),
+            self.start.minute(),
+            self.end.hour(),
+            self.end.minute()
         )
     }
 }
@@ -196,7 +201,16 @@ impl Slot {
 /// "2026-11-25 08:00-10:00" (local time).
 impl std::fmt::Display for Slot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.date.format("%Y-%m-%d"), self.window)
+        use chrono::Datelike;
+        let d = self.date;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {}",
+            d.year(),
+            d.month(),
+            d.day(),
+            self.window
+        )
     }
 }
 
@@ -214,6 +228,14 @@ mod tests {
             date: date.parse().unwrap(),
             window: Window::parse(w).unwrap(),
         }
+    }
+
+    #[test]
+    fn slots_read_as_local_date_and_window() {
+        assert_eq!(
+            slot("2026-03-07", "08:00-09:30").to_string(),
+            "2026-03-07 08:00-09:30"
+        );
     }
 
     #[test]

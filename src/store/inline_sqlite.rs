@@ -159,11 +159,17 @@ impl Inline<'_> {
     {
         let st = q.build(DbBackend::Sqlite);
         let mut stmt = self.conn.prepare_cached(&st.sql).map_err(err)?;
-        // Where each of the entity's columns is in the result.
+        // Where each of the entity's columns is in the result: sea-orm selects them in the
+        // entity's order, which is checked by name (a linear `column_index` per column was a
+        // visible cost).
         let columns: Vec<(usize, &'static str, ColumnType)> = E::Column::iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let name = c.as_str();
-                let index = stmt.column_index(name).map_err(err)?;
+                let index = match stmt.column_name(i) {
+                    Ok(n) if n == name => i,
+                    _ => stmt.column_index(name).map_err(err)?,
+                };
                 Ok((index, name, c.def().get_column_type().clone()))
             })
             .collect::<Result<_, StoreError>>()?;
