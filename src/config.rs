@@ -603,4 +603,29 @@ mod tests {
             Settings::load_from(&env(&[("FRESHBOT_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert!(err.to_string().contains("bnd"), "{err}");
     }
+
+    #[test]
+    fn risk_thresholds_are_configurable_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Settings::load_from(&env(&[("FRESHBOT_CONFIG", path.to_str().unwrap())]))
+        };
+        let s = load("[business.risk]\nvery_large_fen = 80000\nflag_at = 40\n").unwrap();
+        assert_eq!(s.business.risk.very_large_fen, 80_000);
+        assert_eq!(s.business.risk.flag_at, 40);
+        assert_eq!(
+            s.business.risk.open_orders, 3,
+            "unset keys keep their defaults"
+        );
+
+        let err = load("[business.risk]\nedge_share = 2.0\n").unwrap_err();
+        assert!(err.to_string().contains("edge_share"), "{err}");
+        let err = load("[business.risk]\nflag_score = 10\n").unwrap_err();
+        assert!(
+            err.to_string().contains("flag_score"),
+            "a typo is named: {err}"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 //! several open orders at once (often the same basket placed twice by mistake). Each rule adds
 //! points and a reason an agent can read; the order is flagged at [`RiskRules::flag_at`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::domain::Fen;
 
@@ -30,41 +30,7 @@ pub struct RiskFacts {
     pub radius_km: f64,
 }
 
-/// The thresholds; the defaults suit a household grocery service (a basket is ¥60-150).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RiskRules {
-    /// A first order above this total is unusual.
-    pub first_order_large_fen: i64,
-    /// Any order above this total is worth a call.
-    pub very_large_fen: i64,
-    /// Cancellations before that make a habit (with at least this share of all ended orders).
-    pub cancel_habit_count: u32,
-    pub cancel_habit_share: f64,
-    /// Failed deliveries before that predict another.
-    pub failed_deliveries: u32,
-    /// Open orders at once (this one included) that suggest a duplicate.
-    pub open_orders: u32,
-    /// Share of the radius beyond which an address counts as at the edge.
-    pub edge_share: f64,
-    /// Score at which the order is flagged for a person.
-    pub flag_at: u32,
-}
-
-impl Default for RiskRules {
-    fn default() -> Self {
-        Self {
-            first_order_large_fen: 50_000,
-            very_large_fen: 150_000,
-            cancel_habit_count: 2,
-            cancel_habit_share: 0.4,
-            failed_deliveries: 2,
-            open_orders: 3,
-            edge_share: 0.9,
-            flag_at: 50,
-        }
-    }
-}
+pub use crate::domain::RiskRules;
 
 /// One rule that fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

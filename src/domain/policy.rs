@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CancelPolicy, DeliveryPricing, Depot, MembershipRules, SlotRules};
+use crate::domain::{CancelPolicy, DeliveryPricing, Depot, MembershipRules, RiskRules, SlotRules};
 
 /// Rules of the business, loaded from settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -13,6 +13,8 @@ pub struct BusinessRules {
     pub slots: SlotRules,
     pub membership: MembershipRules,
     pub depot: Depot,
+    /// When an order is flagged for a person before picking.
+    pub risk: RiskRules,
     /// Most lines in one order.
     pub max_lines: usize,
 }
@@ -25,6 +27,7 @@ impl Default for BusinessRules {
             slots: SlotRules::default(),
             membership: MembershipRules::default(),
             depot: Depot::default(),
+            risk: RiskRules::default(),
             max_lines: 30,
         }
     }
@@ -39,6 +42,7 @@ impl BusinessRules {
         if self.depot.radius_km.is_nan() || self.depot.radius_km <= 0.0 {
             return Err("depot.radius_km must be positive".into());
         }
+        self.risk.validate()?;
         if self.max_lines == 0 {
             return Err("max_lines must be at least 1".into());
         }

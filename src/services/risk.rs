@@ -1,7 +1,7 @@
 //! Risk scoring of new orders (rules in [`crate::analytics::risk`]): the facts come from the
 //! customer's order history; the verdict is stored with the order for the operators' reports.
 
-use crate::analytics::risk::{RiskAssessment, RiskFacts, RiskRules, assess};
+use crate::analytics::risk::{RiskAssessment, RiskFacts, assess};
 use crate::domain::{CancelReason, Customer, OrderNumber, OrderStatus};
 use crate::services::{ServiceError, Services};
 
@@ -41,7 +41,7 @@ impl Services {
                 .map(|p| depot.location().haversine_m(p) / 1000.0),
             radius_km: depot.radius_km,
         };
-        let verdict = assess(&facts, &RiskRules::default());
+        let verdict = assess(&facts, &self.rules().risk);
         let codes: Vec<&str> = verdict.reasons.iter().map(|r| r.code()).collect();
         tx.save_order_risk(order.id, verdict.score, &codes, verdict.flagged, self.now())
             .await?;

@@ -332,3 +332,31 @@ async fn a_large_first_order_is_flagged_for_a_person(backend: Backend) {
     );
 }
 on_both_backends!(a_large_first_order_is_flagged_for_a_person);
+
+/// The thresholds come from `[business.risk]`: with a lower "very large" amount, a regular
+/// basket is flagged for a person.
+async fn risk_thresholds_come_from_the_settings(backend: Backend) {
+    let app = crate::common::spawn_app_with(backend, |s| {
+        s.business.risk.very_large_fen = 1_000;
+        s.business.risk.flag_at = 30;
+    })
+    .await;
+    let o = app.placed_order("risk-config").await;
+    let c = app
+        .services
+        .identify(Channel::Web, "risk-config", Lang::Zh)
+        .await
+        .unwrap();
+    let v = app
+        .services
+        .assess_order_risk(&c, o.number.as_str())
+        .await
+        .unwrap();
+    assert!(v.flagged, "{v:?}");
+    assert!(
+        v.reasons
+            .contains(&freshbot::analytics::risk::RiskReason::VeryLarge),
+        "{v:?}"
+    );
+}
+on_both_backends!(risk_thresholds_come_from_the_settings);
