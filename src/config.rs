@@ -186,7 +186,7 @@ pub struct WechatSettings {
     /// API base URL (`FRESHBOT_WECHAT_API_URL`).
     pub api_url: String,
     /// How long a turn may take before the answer goes out through the customer-service API
-    /// instead of the passive reply (WeChat waits 5 s).
+    /// instead of the passive reply (WeChat waits 5 s); 0 sends every answer through the API.
     pub reply_timeout_ms: u64,
     /// Callbacks whose timestamp is further off than this are refused as replays.
     pub max_clock_skew_secs: u64,

@@ -9,7 +9,9 @@
 //! - a reader in WAL mode never waits for a writer (it reads a snapshot), so a read cannot
 //!   block the runtime;
 //! - a write runs only while its caller holds the store's writer queue (see `Store`), so
-//!   `BEGIN IMMEDIATE` here waits only for another process on the same file (busy timeout).
+//!   `BEGIN IMMEDIATE` here can only find the file locked by another process (a CLI command's
+//!   transaction). It then waits up to the busy timeout, but with the runtime told first
+//!   (`block_in_place`), so the thread's other tasks move on and the server keeps answering.
 //!
 //! The SQL is not written twice: statements are the sea-orm builders the repositories use,
 //! rendered for SQLite, and rows are decoded by the entity's column types into the entity's
@@ -36,6 +38,9 @@ const MAX_IDLE_READERS: usize = 8;
 
 /// Prepared statements kept per connection: a turn uses about a dozen distinct ones.
 const STATEMENT_CACHE: usize = 64;
+
+/// How long a statement waits for a lock held by another process (as the sqlx pool).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// rusqlite connections to one SQLite file: a few readers and one writer.
 pub(crate) struct InlineSqlite {
@@ -73,7 +78,7 @@ impl InlineSqlite {
         )
         .map_err(err)?;
         // The settings of the sqlx pool (see `Store::connect`); WAL is a property of the file.
-        c.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        c.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         c.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;",
         )
@@ -92,9 +97,14 @@ impl InlineSqlite {
             Some(c) => c,
             None => self.open()?,
         };
-        let out = run_in_tx(&mut conn, TransactionBehavior::Deferred, |c| {
-            f(c).map(|r| (r, Finish::Commit))
-        });
+        let out = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(err)
+            .and_then(|tx| {
+                let out = f(&Inline { conn: &tx })?;
+                tx.commit().map_err(err)?;
+                Ok(out)
+            });
         let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         // A connection that failed mid-transaction may be in a bad state: do not reuse it.
         if out.is_ok() && idle.len() < MAX_IDLE_READERS {
@@ -116,11 +126,46 @@ impl InlineSqlite {
         let Some(conn) = slot.as_mut() else {
             return Err(err("writer connection missing"));
         };
-        let out = run_in_tx(conn, TransactionBehavior::Immediate, f);
+        begin_immediate(conn)?;
+        let out = f(&Inline { conn }).and_then(|(out, finish)| {
+            let end = match finish {
+                Finish::Commit => "COMMIT",
+                Finish::Rollback => "ROLLBACK",
+            };
+            conn.execute_batch(end).map_err(err)?;
+            Ok(out)
+        });
         if out.is_err() {
+            // Whatever failed, nothing of this transaction stays; the connection is replaced.
+            let _ = conn.execute_batch("ROLLBACK");
             *slot = None;
         }
         out
+    }
+}
+
+/// `BEGIN IMMEDIATE`, first without waiting; if another process holds the write lock, waits
+/// for it (up to the busy timeout) as blocking work the runtime knows about.
+fn begin_immediate(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::ZERO).map_err(err)?;
+    let first = conn.execute_batch("BEGIN IMMEDIATE");
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    match first {
+        Ok(()) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+            blocking(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(err)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// Runs `f`, which may block for long, without stalling the tasks of this runtime thread: on
+/// a multi-threaded runtime they move to another thread meanwhile.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -129,21 +174,6 @@ impl InlineSqlite {
 pub(crate) enum Finish {
     Commit,
     Rollback,
-}
-
-/// Dropping the rusqlite transaction (on an error) rolls it back.
-fn run_in_tx<R>(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    f: impl FnOnce(&Inline<'_>) -> Result<(R, Finish), StoreError>,
-) -> Result<R, StoreError> {
-    let tx = conn.transaction_with_behavior(behavior).map_err(err)?;
-    let (out, finish) = f(&Inline { conn: &tx })?;
-    match finish {
-        Finish::Commit => tx.commit().map_err(err)?,
-        Finish::Rollback => tx.rollback().map_err(err)?,
-    }
-    Ok(out)
 }
 
 /// A connection inside a transaction of [`InlineSqlite`].

@@ -226,3 +226,76 @@ async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
             .unwrap()
     );
 }
+
+/// Another process (a CLI command) holding SQLite's write lock delays a turn's write until it
+/// lets go, and meanwhile the server's other work goes on: the waiting write must not hold the
+/// runtime thread it runs on (here the only one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_write_lock_held_by_another_process_stalls_no_reader() {
+    use freshbot::store::{Saved, Store, TurnWrite};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.sqlite");
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+        .await
+        .unwrap();
+    // Warm the reader pool, so the read below needs no new connection.
+    store
+        .turn_snapshot(Channel::Web, "u", None, None)
+        .await
+        .unwrap();
+
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let released = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let released = released.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(400));
+            released.store(true, Ordering::SeqCst);
+            other.execute_batch("COMMIT").unwrap();
+        })
+    };
+
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .save_turn(&TurnWrite {
+                    channel: Channel::Web,
+                    user: "u",
+                    state: "{}",
+                    expected: None,
+                    message_id: Some("u:1"),
+                    transcript: &[("customer", None, "hi")],
+                    now: chrono::Utc::now(),
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Spawned, so it runs on the runtime's worker, where the write is waiting.
+    let reader = {
+        let store = store.clone();
+        let released = released.clone();
+        tokio::spawn(async move {
+            let snap = store.turn_snapshot(Channel::Web, "u", None, None).await;
+            (snap, released.load(Ordering::SeqCst))
+        })
+    };
+    let (snap, after_release) = reader.await.unwrap();
+    assert!(
+        snap.unwrap().conversation.is_none(),
+        "the write is not in yet"
+    );
+    assert!(
+        !after_release,
+        "the read waited for the other process's lock"
+    );
+    assert_eq!(writer.await.unwrap().unwrap(), Saved::Version(1));
+    assert!(released.load(Ordering::SeqCst));
+    holder.join().unwrap();
+}

@@ -651,7 +651,8 @@ on_both_backends!(hostile_bodies_are_refused);
 /// customer-service API, with one access_token for several messages.
 async fn slow_turns_go_through_the_message_api(backend: Backend) {
     let Some(py) = peer_python() else { return };
-    // A zero deadline makes every turn "slow".
+    // A zero deadline sends every answer through the API, however fast the turn (on SQLite a
+    // question can be answered before a zero timeout is even looked at).
     let (app, fake) = app_with(backend, |s| s.wechat.reply_timeout_ms = 0).await;
     let user = "oUser-slow";
     let ts = now(&app);
