@@ -211,8 +211,10 @@ impl Store {
             return Ok(c);
         }
         let generation = self.catalog_cache.generation();
-        let tx = self.begin_read().await?;
-        let fresh: Catalog = tx.catalog().await?.into();
+        let fresh: Catalog = match &self.inline {
+            Some(inline) => inline.read(|c| c.catalog())?.into(),
+            None => self.begin_read().await?.catalog().await?.into(),
+        };
         self.catalog_cache.store(generation, fresh.clone());
         Ok(fresh)
     }

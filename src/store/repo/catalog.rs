@@ -6,7 +6,51 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use super::corrupt;
 use crate::domain::{Fen, LatLon, Product, Sku, StockLevel, Zone};
 use crate::store::entities::{delivery_zones, products, stock};
+use crate::store::inline_sqlite::Inline;
 use crate::store::{StoreError, Tx};
+
+/// The products customers can buy, by category and sku.
+fn active_products() -> sea_orm::Select<products::Entity> {
+    products::Entity::find()
+        .filter(products::Column::Active.eq(true))
+        .order_by_asc(products::Column::Category)
+        .order_by_asc(products::Column::Sku)
+}
+
+/// Products with their stock (joined in memory by sku: no declared relation); a product
+/// without a stock row has none.
+fn with_stock(
+    products: Vec<products::Model>,
+    stock: Vec<stock::Model>,
+) -> Result<Vec<(Product, StockLevel)>, StoreError> {
+    let mut stock: std::collections::HashMap<String, stock::Model> =
+        stock.into_iter().map(|s| (s.sku.clone(), s)).collect();
+    products
+        .into_iter()
+        .map(|p| {
+            let level = stock
+                .remove(&p.sku)
+                .as_ref()
+                .map(stock_from_row)
+                .unwrap_or(StockLevel {
+                    on_hand_milli: 0,
+                    reserved_milli: 0,
+                    low_threshold_milli: 0,
+                });
+            Ok((product_from_row(p)?, level))
+        })
+        .collect()
+}
+
+/// The same read on the inline SQLite path (the catalog cache's reload).
+impl Inline<'_> {
+    pub(crate) fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, StoreError> {
+        with_stock(
+            self.all(active_products())?,
+            self.all(stock::Entity::find())?,
+        )
+    }
+}
 
 fn product_from_row(r: products::Model) -> Result<Product, StoreError> {
     Ok(Product {
@@ -75,22 +119,9 @@ impl Tx {
 
     /// The whole active catalog with stock, ordered by category then sku.
     pub async fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, StoreError> {
-        let rows = products::Entity::find()
-            .filter(products::Column::Active.eq(true))
-            .order_by_asc(products::Column::Category)
-            .order_by_asc(products::Column::Sku)
-            .find_also_related_stock(self)
-            .await?;
-        rows.into_iter()
-            .map(|(p, s)| {
-                let level = s.as_ref().map(stock_from_row).unwrap_or(StockLevel {
-                    on_hand_milli: 0,
-                    reserved_milli: 0,
-                    low_threshold_milli: 0,
-                });
-                Ok((product_from_row(p)?, level))
-            })
-            .collect()
+        let products = active_products().all(self.c()).await?;
+        let stock = stock::Entity::find().all(self.c()).await?;
+        with_stock(products, stock)
     }
 
     pub async fn stock_level(&self, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
@@ -235,36 +266,6 @@ impl Tx {
                     lon: z.lon,
                 },
                 radius_m: u32::try_from(z.radius_m).unwrap_or(0),
-            })
-            .collect())
-    }
-}
-
-/// Products joined with their stock rows (no declared relation: join in memory by sku).
-trait FindWithStock {
-    async fn find_also_related_stock(
-        self,
-        tx: &Tx,
-    ) -> Result<Vec<(products::Model, Option<stock::Model>)>, StoreError>;
-}
-
-impl FindWithStock for sea_orm::Select<products::Entity> {
-    async fn find_also_related_stock(
-        self,
-        tx: &Tx,
-    ) -> Result<Vec<(products::Model, Option<stock::Model>)>, StoreError> {
-        let products = self.all(tx.c()).await?;
-        let mut stock: std::collections::HashMap<String, stock::Model> = stock::Entity::find()
-            .all(tx.c())
-            .await?
-            .into_iter()
-            .map(|s| (s.sku.clone(), s))
-            .collect();
-        Ok(products
-            .into_iter()
-            .map(|p| {
-                let s = stock.remove(&p.sku);
-                (p, s)
             })
             .collect())
     }
