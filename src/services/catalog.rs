@@ -34,21 +34,16 @@ impl Services {
         tx: &Tx,
         zone: &str,
     ) -> Result<Vec<FreeSlot>, ServiceError> {
-        let Some((from, to)) = self.slot_range() else {
+        let slots = self.rules.slots.slots_from(self.now());
+        let Some((from, to)) = slot_range(&slots) else {
             return Ok(vec![]);
         };
         let usage = tx.slot_usage_between(zone, from, to).await?;
-        Ok(self.free_slots_from(&usage))
+        Ok(self.free_slots_from(&slots, &usage))
     }
 
-    /// Where the slots offered from now on start: `[first start, last end)`, if any.
-    pub(super) fn slot_range(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let slots = self.rules.slots.slots_from(self.now());
-        Some((slots.first()?.start(), slots.last()?.end()))
-    }
-
-    /// The bookable slots from now on, given a zone's usage of them.
-    pub(super) fn free_slots_from(&self, usage: &SlotUsage) -> Vec<FreeSlot> {
+    /// Which of `slots` (the slots from now on) are bookable, given a zone's usage of them.
+    pub(super) fn free_slots_from(&self, slots: &[Slot], usage: &SlotUsage) -> Vec<FreeSlot> {
         let now = self.now();
         let rules = &self.rules.slots;
         // A slot's start is a time-zone conversion: worked out once per slot, not once per
@@ -60,8 +55,7 @@ impl Services {
                 .map(|(_, b, c)| (*b, *c))
                 .unwrap_or((0, rules.capacity_per_zone))
         };
-        rules
-            .slots_from(now)
+        slots
             .iter()
             .filter_map(|s: &Slot| {
                 let start = s.start();
@@ -78,4 +72,9 @@ impl Services {
             })
             .collect()
     }
+}
+
+/// Where `slots` (soonest first) lie: `[first start, last end)`, if there are any.
+pub(super) fn slot_range(slots: &[Slot]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    Some((slots.first()?.start(), slots.last()?.end()))
 }

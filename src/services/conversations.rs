@@ -6,6 +6,17 @@ use crate::domain::Channel;
 use crate::services::{ServiceError, Services};
 pub use crate::store::Saved;
 
+/// A stored state (JSON) and its version, parsed; one that no longer parses (after an upgrade)
+/// is the default state, and a conversation never saved has no version.
+pub(super) fn parse_state<S: DeserializeOwned + Default>(
+    stored: Option<(String, i64)>,
+) -> (S, Option<i64>) {
+    match stored {
+        Some((json, v)) => (serde_json::from_str(&json).unwrap_or_default(), Some(v)),
+        None => (S::default(), None),
+    }
+}
+
 /// How often a conversation update is retried after losing a race.
 pub const MAX_CONVERSATION_RETRIES: usize = 16;
 
@@ -58,10 +69,7 @@ impl Services {
         user: &str,
     ) -> Result<(S, Option<i64>), ServiceError> {
         let tx = self.store.begin_read().await?;
-        Ok(match tx.load_conversation(channel, user).await? {
-            Some((json, v)) => (serde_json::from_str(&json).unwrap_or_default(), Some(v)),
-            None => (S::default(), None),
-        })
+        Ok(parse_state(tx.load_conversation(channel, user).await?))
     }
 
     /// Records an inbound message id; `false` means it was delivered before and must be ignored.

@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::{Channel, Customer, DeliveryAddress, Order};
 use crate::handoff::{HandoffEntry, HandoffStatus};
+use crate::services::catalog::slot_range;
+use crate::services::conversations::parse_state;
 use crate::services::{FreeSlot, ServiceError, Services};
 use crate::store::Catalog;
 
@@ -45,18 +47,16 @@ impl Services {
         message_id: Option<&str>,
     ) -> Result<TurnView<S>, ServiceError> {
         let catalog = self.catalog().await?;
+        let slots = self.rules.slots.slots_from(self.now());
         let snap = self
             .store
-            .turn_snapshot(channel, user, message_id, self.slot_range())
+            .turn_snapshot(channel, user, message_id, slot_range(&slots))
             .await?;
-        let (state, version) = match snap.conversation {
-            Some((json, v)) => (serde_json::from_str(&json).unwrap_or_default(), Some(v)),
-            None => (S::default(), None),
-        };
+        let (state, version) = parse_state(snap.conversation);
         let free_slots = snap
             .slot_usage
             .iter()
-            .map(|(zone, usage)| (zone.clone(), self.free_slots_from(usage)))
+            .map(|(zone, usage)| (zone.clone(), self.free_slots_from(&slots, usage)))
             .collect();
         Ok(TurnView {
             seen_before: snap.seen_before,
