@@ -74,6 +74,10 @@ pub struct EvalArgs {
     /// Keep the last SGD iterate instead of the averaged weights (hyper-parameter).
     #[arg(long)]
     pub no_average: bool,
+    /// Training objective: `softmax` (logistic regression, the default) or `squared-hinge`
+    /// (one-vs-rest, as LinearSVC) (hyper-parameter).
+    #[arg(long)]
+    pub loss: Option<crate::nlu::Loss>,
     /// Print the misclassified test examples to stderr.
     #[arg(long)]
     pub errors: bool,
@@ -167,6 +171,9 @@ fn train_config(args: &EvalArgs) -> anyhow::Result<TrainConfig> {
     }
     if args.no_average {
         cfg.average = false;
+    }
+    if let Some(loss) = args.loss {
+        cfg.loss = loss;
     }
     cfg.calibration_folds = if args.oos_threshold.is_some() { 5 } else { 0 };
     Ok(cfg)

@@ -49,6 +49,33 @@ pub struct TrainConfig {
     /// Return the average of the weights over all SGD steps (Polyak-Ruppert averaging) instead
     /// of the last iterate: smoother, better-generalising weights for the same passes.
     pub average: bool,
+    /// The training objective.
+    pub loss: Loss,
+}
+
+/// What the weights are fitted to minimise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Loss {
+    /// Softmax cross-entropy (multinomial logistic regression).
+    #[default]
+    Softmax,
+    /// One-vs-rest squared hinge, the loss of scikit-learn's `LinearSVC`: each class score is
+    /// pushed to +1 or below -1 and left alone beyond. Scores are still turned into
+    /// probabilities by the fitted temperature.
+    SquaredHinge,
+}
+
+impl std::str::FromStr for Loss {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "softmax" | "logistic" => Ok(Self::Softmax),
+            "hinge" | "squared-hinge" => Ok(Self::SquaredHinge),
+            other => Err(format!(
+                "unknown loss {other:?}: use softmax or squared-hinge"
+            )),
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -62,6 +89,7 @@ impl Default for TrainConfig {
             seed: 0x5eed_f00d,
             calibration_folds: 5,
             average: true,
+            loss: Loss::Softmax,
         }
     }
 }
@@ -155,8 +183,7 @@ fn fit_weights(
                     *zc += x * wc;
                 }
             }
-            softmax_in_place(&mut z);
-            z[y[i]] -= 1.0;
+            loss_gradient(cfg.loss, &mut z, y[i]);
             for (&j, &x) in row.idx.iter().zip(&row.val) {
                 let base = j as usize * k;
                 let ws = &mut w[base..base + k];
@@ -191,6 +218,27 @@ fn fit_weights(
     Fitted {
         weights: w,
         bias: b,
+    }
+}
+
+/// Turns the scores `z` of an example of class `yi` into the gradient of the loss by them.
+fn loss_gradient(loss: Loss, z: &mut [f32], yi: usize) {
+    match loss {
+        Loss::Softmax => {
+            softmax_in_place(z);
+            z[yi] -= 1.0;
+        }
+        Loss::SquaredHinge => {
+            for (c, zc) in z.iter_mut().enumerate() {
+                let target = if c == yi { 1.0 } else { -1.0 };
+                let slack = 1.0 - target * *zc;
+                *zc = if slack > 0.0 {
+                    -2.0 * target * slack
+                } else {
+                    0.0
+                };
+            }
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub mod text;
 pub mod training_data;
 
 pub use catalog::{demo_catalog, parse_catalog_csv};
-pub use classifier::{Classifier, CvPrediction, Example, TrainConfig};
+pub use classifier::{Classifier, CvPrediction, Example, Loss, TrainConfig};
 pub use embedding::{BlendWeights, BlendedModel, DenseConfig, DenseHead, SentenceEncoder};
 pub use entities::product::{ProductEntry, ProductLexicon};
 pub use entities::quantity::Unit;

@@ -4,8 +4,9 @@
 //! message to that thread and a wake-up back (BEGIN and COMMIT included). For a chat turn,
 //! whose dozen statements are point lookups of a few microseconds each, those hand-offs cost
 //! more than SQLite itself: futex wake-ups and context switches were a quarter of the CPU of
-//! the turn benchmark. Here the turn's read and its write run on rusqlite connections owned by
-//! this module, synchronously on the calling task's thread:
+//! the turn benchmark, and an order placement (some thirty statements) held the single writer
+//! for 5-7 ms. Here transactions run on rusqlite connections owned by this module,
+//! synchronously on the calling task's thread:
 //! - a reader in WAL mode never waits for a writer (it reads a snapshot), so a read cannot
 //!   block the runtime;
 //! - a write runs only while its caller holds the store's writer queue (see `Store`), so
@@ -14,21 +15,28 @@
 //!   (`block_in_place`), so the thread's other tasks move on and the server keeps answering.
 //!
 //! The SQL is not written twice: statements are the sea-orm builders the repositories use,
-//! rendered for SQLite, and rows are decoded by the entity's column types into the entity's
-//! `Model`, then mapped by the repositories' own functions. Values are bound the way sqlx binds
-//! them (timestamps as RFC 3339 text), so rows written here and by sqlx compare and read alike.
+//! rendered for SQLite. An [`InlineTx`] is the connection of a `Tx` (sea-orm hands it every
+//! statement); the chat turn's hottest reads also use [`Inline`] directly, which decodes rows
+//! straight into the entity's `Model`. Either way a value is typed by the entity column it
+//! comes from (`column_types`; SQLite's column metadata names that column), and bound the way
+//! sqlx binds it (timestamps as RFC 3339 text), so rows written here and by sqlx read alike.
+//!
+//! One caveat of sea-orm's row type here: `into_tuple` reads columns by position, which in
+//! these rows is the order of the column names. Select into a model (by name) instead.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable,
-    QueryTrait, Select, Statement, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ColumnType, DbBackend, DbErr, EntityTrait, ExecResult,
+    IdenStatic, IntoMockRow, Iterable, MockDatabase, MockDatabaseTrait, MockExecResult,
+    QueryResult, QueryTrait, RuntimeErr, Select, Statement, TryIntoModel,
 };
 
 use crate::store::StoreError;
@@ -57,8 +65,55 @@ impl std::fmt::Debug for InlineSqlite {
     }
 }
 
-fn err(detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("sqlite: {detail}")))
+fn err(detail: impl Into<Failure>) -> StoreError {
+    StoreError::Db(match detail.into() {
+        Failure::Unique(e) => DbErr::Exec(RuntimeErr::Internal(format!("{UNIQUE_VIOLATION}{e}"))),
+        Failure::Other(e) => DbErr::Custom(format!("sqlite: {e}")),
+    })
+}
+
+/// Why a statement failed, as far as callers tell failures apart.
+enum Failure {
+    /// A UNIQUE or PRIMARY KEY constraint refused a row (a lost insert race).
+    Unique(String),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
+        match e.sqlite_error().map(|s| s.extended_code) {
+            Some(1555 | 2067) => Self::Unique(e.to_string()),
+            _ => Self::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(e: &str) -> Self {
+        Self::Other(e.to_owned())
+    }
+}
+
+impl From<std::num::TryFromIntError> for Failure {
+    fn from(e: std::num::TryFromIntError) -> Self {
+        Self::Other(e.to_string())
+    }
+}
+
+/// The start of the message of a unique violation found here; sea-orm's `DbErr::sql_err`
+/// only recognises sqlx's errors.
+const UNIQUE_VIOLATION: &str = "sqlite: unique constraint violated: ";
+
+/// Whether `e` is a unique violation reported by this module.
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e, DbErr::Exec(RuntimeErr::Internal(m)) if m.starts_with(UNIQUE_VIOLATION))
 }
 
 impl InlineSqlite {
@@ -87,60 +142,273 @@ impl InlineSqlite {
         Ok(c)
     }
 
+    /// A reader connection from the pool, or a new one.
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let taken = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match taken {
+            Some(c) => Ok(c),
+            None => self.open(),
+        }
+    }
+
+    /// The writer connection (opened on first use, and again after a failed transaction).
+    fn take_writer(&self) -> Result<Connection, StoreError> {
+        let taken = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match taken {
+            Some(c) => Ok(c),
+            None => self.open(),
+        }
+    }
+
+    /// Gives back a connection whose transaction ended cleanly.
+    fn give_back(&self, conn: Connection, kind: TxKind) {
+        match kind {
+            TxKind::Write => *self.writer.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn),
+            TxKind::Read => {
+                let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(conn);
+                }
+            }
+        }
+    }
+
+    /// Starts a transaction: a deferred one (a snapshot) on a reader, or `BEGIN IMMEDIATE` on
+    /// the writer, which the caller may only do while it holds the store's writer queue.
+    pub(crate) fn begin(self: &Arc<Self>, kind: TxKind) -> Result<InlineTx, StoreError> {
+        let conn = match kind {
+            TxKind::Read => {
+                let conn = self.take_reader()?;
+                conn.execute_batch("BEGIN DEFERRED").map_err(err)?;
+                conn
+            }
+            TxKind::Write => {
+                let conn = self.take_writer()?;
+                begin_immediate(&conn)?;
+                conn
+            }
+        };
+        Ok(InlineTx {
+            owner: self.clone(),
+            conn: Mutex::new(Some(conn)),
+            kind,
+        })
+    }
+
     /// Runs `f` in a read transaction (one snapshot) on a reader connection.
     pub(crate) fn read<R>(
-        &self,
+        self: &Arc<Self>,
         f: impl FnOnce(&Inline<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let taken = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut conn = match taken {
-            Some(c) => c,
-            None => self.open()?,
-        };
-        let out = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(err)
-            .and_then(|tx| {
-                let out = f(&Inline { conn: &tx })?;
-                tx.commit().map_err(err)?;
-                Ok(out)
-            });
-        let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        // A connection that failed mid-transaction may be in a bad state: do not reuse it.
-        if out.is_ok() && idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
-        out
+        let tx = self.begin(TxKind::Read)?;
+        let out = tx.with(|conn| f(&Inline { conn }))?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`), which ends as `f` says (an error
     /// rolls back). The caller must hold the store's writer queue.
     pub(crate) fn write<R>(
-        &self,
+        self: &Arc<Self>,
         f: impl FnOnce(&Inline<'_>) -> Result<(R, Finish), StoreError>,
     ) -> Result<R, StoreError> {
-        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.open()?);
+        let tx = self.begin(TxKind::Write)?;
+        let (out, finish) = tx.with(|conn| f(&Inline { conn }))?;
+        match finish {
+            Finish::Commit => tx.commit()?,
+            Finish::Rollback => tx.rollback()?,
         }
-        let Some(conn) = slot.as_mut() else {
-            return Err(err("writer connection missing"));
+        Ok(out)
+    }
+}
+
+/// Which connection a transaction runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxKind {
+    Read,
+    Write,
+}
+
+/// A transaction on one of the connections of [`InlineSqlite`]. Dropping it rolls back.
+///
+/// It serves as the connection of a `Tx` (see `Store`): sea-orm renders every repository
+/// statement for SQLite and hands it here, and rows come back as sea-orm `QueryResult`s typed
+/// by the entities' column types (see [`column_types`]).
+pub(crate) struct InlineTx {
+    owner: Arc<InlineSqlite>,
+    /// `None` once committed or rolled back. A mutex because a `Tx` is shared (`&Tx` is
+    /// `Sync`) while rusqlite's `Connection` is not; it is never held across an await.
+    conn: Mutex<Option<Connection>>,
+    kind: TxKind,
+}
+
+impl std::fmt::Debug for InlineTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineTx")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InlineTx {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(conn) => f(conn),
+            None => Err(err("the transaction has already ended")),
+        }
+    }
+
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        self.end("COMMIT")
+    }
+
+    pub(crate) fn rollback(self) -> Result<(), StoreError> {
+        self.end("ROLLBACK")
+    }
+
+    /// Ends the transaction; the connection goes back to the pool if it ended cleanly and is
+    /// closed otherwise (it may be mid-transaction).
+    fn end(&self, sql: &str) -> Result<(), StoreError> {
+        let taken = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(conn) = taken else {
+            return Ok(());
         };
-        begin_immediate(conn)?;
-        let out = f(&Inline { conn }).and_then(|(out, finish)| {
-            let end = match finish {
-                Finish::Commit => "COMMIT",
-                Finish::Rollback => "ROLLBACK",
-            };
-            conn.execute_batch(end).map_err(err)?;
-            Ok(out)
-        });
-        if out.is_err() {
-            // Whatever failed, nothing of this transaction stays; the connection is replaced.
-            let _ = conn.execute_batch("ROLLBACK");
-            *slot = None;
+        match conn.execute_batch(sql) {
+            Ok(()) => {
+                self.owner.give_back(conn, self.kind);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(err(e))
+            }
         }
-        out
+    }
+
+    /// Runs an INSERT, UPDATE, DELETE or DDL statement.
+    pub(crate) fn execute_raw(&self, st: Statement) -> Result<ExecResult, DbErr> {
+        let done = self
+            .with(|conn| {
+                let mut stmt = conn.prepare_cached(&st.sql).map_err(err)?;
+                bind(&mut stmt, &st)?;
+                let changed = stmt.raw_execute().map_err(err)?;
+                Ok(MockExecResult {
+                    // SQLite's rowids are positive
+                    last_insert_id: u64::try_from(conn.last_insert_rowid()).unwrap_or_default(),
+                    rows_affected: changed as u64,
+                })
+            })
+            .map_err(into_db_err)?;
+        exec_result(done, st)
+    }
+
+    /// Runs SQL text as is (no parameters).
+    pub(crate) fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let done = self
+            .with(|conn| {
+                conn.execute_batch(sql).map_err(err)?;
+                Ok(MockExecResult {
+                    last_insert_id: u64::try_from(conn.last_insert_rowid()).unwrap_or_default(),
+                    rows_affected: conn.changes(),
+                })
+            })
+            .map_err(into_db_err)?;
+        exec_result(done, Statement::from_string(DbBackend::Sqlite, sql))
+    }
+
+    /// Every row of a query, each value typed by the entity column it comes from.
+    pub(crate) fn query_all_raw(&self, st: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let rows = self
+            .with(|conn| read_rows(conn, &st))
+            .map_err(into_db_err)?;
+        // sea-orm 2.0.4 builds a `QueryResult` only in its own drivers and its mock database
+        // (its `proxy` feature, the API meant for this, does not compile with `sqlx-sqlite`):
+        // the mock database hands back the rows it is given, as sea-orm rows.
+        MockDatabase::new(DbBackend::Sqlite)
+            .append_query_results([rows])
+            .query(0, st)
+    }
+}
+
+/// An `ExecResult` with these counts (see `query_all_raw` on why through the mock database).
+fn exec_result(done: MockExecResult, st: Statement) -> Result<ExecResult, DbErr> {
+    MockDatabase::new(DbBackend::Sqlite)
+        .append_exec_results([done])
+        .execute(0, st)
+}
+
+/// The rows of a query as sea-orm values, each typed by the entity column it comes from.
+fn read_rows(conn: &Connection, st: &Statement) -> Result<Vec<sea_orm::MockRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&st.sql).map_err(err)?;
+    let columns: Vec<(String, Option<&'static ColumnType>)> = stmt
+        .columns_with_metadata()
+        .iter()
+        .map(|c| {
+            let ty = c
+                .table_name()
+                .zip(c.origin_name())
+                .and_then(|(t, o)| column_types().get(t).and_then(|cols| cols.get(o)));
+            (c.name().to_owned(), ty)
+        })
+        .collect();
+    bind(&mut stmt, st)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(err)? {
+        let mut values = BTreeMap::new();
+        for (i, (name, ty)) in columns.iter().enumerate() {
+            let v = row.get_ref(i).map_err(err)?;
+            let v = match ty {
+                Some(ty) => decode(v, ty).map_err(|e| err(format!("column {name}: {e}")))?,
+                None => untyped(v),
+            };
+            values.insert(name.clone(), v);
+        }
+        out.push(values.into_mock_row());
+    }
+    Ok(out)
+}
+
+impl Drop for InlineTx {
+    fn drop(&mut self) {
+        let _ = self.end("ROLLBACK");
+    }
+}
+
+fn into_db_err(e: StoreError) -> DbErr {
+    match e {
+        StoreError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    }
+}
+
+/// The column types of every entity, by table and column.
+fn column_types() -> &'static HashMap<&'static str, HashMap<&'static str, ColumnType>> {
+    static TYPES: LazyLock<HashMap<&'static str, HashMap<&'static str, ColumnType>>> =
+        LazyLock::new(|| {
+            let mut by_table: HashMap<&'static str, HashMap<&'static str, ColumnType>> =
+                HashMap::new();
+            for (table, column, ty) in crate::store::entities::column_types() {
+                by_table.entry(table).or_default().insert(column, ty);
+            }
+            by_table
+        });
+    &TYPES
+}
+
+/// A value of no entity column (an expression such as `COUNT(*)`), by its storage class.
+fn untyped(v: ValueRef<'_>) -> Value {
+    match v {
+        // NULL of any kind reads as `None` into an optional field
+        ValueRef::Null => Value::BigInt(None),
+        ValueRef::Integer(i) => Value::BigInt(Some(i)),
+        ValueRef::Real(f) => Value::Double(Some(f)),
+        ValueRef::Text(t) => Value::String(Some(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Blob(b) => Value::Bytes(Some(b.to_vec())),
     }
 }
 

@@ -10,8 +10,9 @@
 //! sleeping) before `BEGIN IMMEDIATE`; the busy timeout remains for other processes on the same
 //! file (a CLI command while `serve` runs).
 //!
-//! On a SQLite file, the per-message work of a chat turn (one read, one write) skips sqlx and
-//! runs inline on rusqlite connections: see `turn` and `inline_sqlite`.
+//! On a SQLite file, every transaction skips sqlx and runs inline on the store's own rusqlite
+//! connections (see `inline_sqlite`): sea-orm still builds each statement and maps each row,
+//! through [`Conn`]. sqlx serves PostgreSQL, in-memory SQLite and the migrations.
 
 mod catalog_cache;
 pub mod entities;
@@ -28,8 +29,9 @@ use std::time::Duration;
 
 use migration::MigratorTrait;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 pub use sea_orm::DbErr;
@@ -48,7 +50,7 @@ pub enum StoreError {
 /// A unit of work. Repositories are methods on `Tx` (see `repo/`); services open one per use
 /// case and commit it; dropping it rolls back, so an error half-way writes nothing.
 pub struct Tx {
-    inner: DatabaseTransaction,
+    inner: Conn,
     /// This process's SQLite write turn, held until commit or rollback (drop).
     _write_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Set by repository writes to products or stock; the commit then invalidates the cache.
@@ -64,7 +66,10 @@ impl Tx {
             catalog_written,
             catalog_cache,
         } = self;
-        inner.commit().await?;
+        match inner {
+            Conn::Sea(t) => t.commit().await?,
+            Conn::Inline(t) => t.commit()?,
+        }
         if catalog_written.load(Ordering::Relaxed) {
             catalog_cache.invalidate();
         }
@@ -76,8 +81,55 @@ impl Tx {
         self.catalog_written.store(true, Ordering::Relaxed);
     }
 
-    pub(crate) fn c(&self) -> &DatabaseTransaction {
+    pub(crate) fn c(&self) -> &Conn {
         &self.inner
+    }
+}
+
+/// The connection of a [`Tx`]: a sea-orm (sqlx) transaction, or on a SQLite file a
+/// transaction on one of the store's own rusqlite connections, run on the calling thread
+/// (see `inline_sqlite`). Repositories see one `ConnectionTrait` either way.
+#[derive(Debug)]
+pub(crate) enum Conn {
+    Sea(DatabaseTransaction),
+    Inline(inline_sqlite::InlineTx),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Conn {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Conn::Sea(t) => t.get_database_backend(),
+            Conn::Inline(_) => DbBackend::Sqlite,
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Conn::Sea(t) => t.execute_raw(stmt).await,
+            Conn::Inline(t) => t.execute_raw(stmt),
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Conn::Sea(t) => t.execute_unprepared(sql).await,
+            Conn::Inline(t) => t.execute_unprepared(sql),
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Conn::Sea(t) => t.query_one_raw(stmt).await,
+            Conn::Inline(t) => Ok(t.query_all_raw(stmt)?.into_iter().next()),
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Conn::Sea(t) => t.query_all_raw(stmt).await,
+            Conn::Inline(t) => t.query_all_raw(stmt),
+        }
     }
 }
 
@@ -97,7 +149,7 @@ pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    ) || inline_sqlite::is_unique_violation(e)
 }
 
 /// A handle to the database; cheap to clone.
@@ -185,8 +237,12 @@ impl Store {
             Some(w) => Some(w.clone().lock_owned().await),
             None => None,
         };
+        let inner = match &self.inline {
+            Some(inline) => Conn::Inline(inline.begin(inline_sqlite::TxKind::Write)?),
+            None => Conn::Sea(self.db.begin_with_options(opts).await?),
+        };
         Ok(Tx {
-            inner: self.db.begin_with_options(opts).await?,
+            inner,
             _write_turn: turn,
             catalog_written: AtomicBool::new(false),
             catalog_cache: self.catalog_cache.clone(),
@@ -195,8 +251,12 @@ impl Store {
 
     /// Starts a read-only unit of work (a deferred transaction: a consistent snapshot).
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        let inner = match &self.inline {
+            Some(inline) => Conn::Inline(inline.begin(inline_sqlite::TxKind::Read)?),
+            None => Conn::Sea(self.db.begin().await?),
+        };
         Ok(Tx {
-            inner: self.db.begin().await?,
+            inner,
             _write_turn: None,
             catalog_written: AtomicBool::new(false),
             catalog_cache: self.catalog_cache.clone(),
@@ -222,5 +282,75 @@ impl Store {
     /// Checks the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Channel, Lang};
+
+    /// What a few repository calls return, to compare the inline and the sqlx paths.
+    async fn exercise(store: &Store, user: &str) -> Result<String, StoreError> {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T07:30:00.25+08:00")
+            .map_err(|e| StoreError::Corrupt {
+                table: "test",
+                detail: e.to_string(),
+            })?
+            .to_utc();
+        let tx = store.begin_write().await?;
+        let first = tx
+            .create_customer(Channel::Web, user, Lang::En, now)
+            .await?;
+        // the same identity again: a unique violation, told apart from other failures
+        let again = tx
+            .create_customer(Channel::Web, user, Lang::En, now)
+            .await?;
+        tx.insert_web_session(&format!("hash-{user}"), user, now)
+            .await?;
+        tx.commit().await?;
+        let tx = store.begin_read().await?;
+        let found = tx.customer_by_identity(Channel::Web, user).await?;
+        let session = tx.web_session_user(&format!("hash-{user}")).await?;
+        let saves = tx.cancel_saves_count().await?;
+        Ok(format!(
+            "{:?} {:?} {:?} {:?} {saves}",
+            first.map(|c| (c.lang, c.name)),
+            again.map(|c| c.id),
+            found.map(|c| (c.lang, c.name)),
+            session.as_deref() == Some(user),
+        ))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn inline_and_sqlx_transactions_read_and_write_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        assert!(store.inline.is_some(), "a SQLite file runs inline");
+        let inline = exercise(&store, "inline-user").await.unwrap();
+        let sqlx = exercise(&store.without_inline_sqlite(), "sqlx-user")
+            .await
+            .unwrap();
+        assert_eq!(inline, sqlx);
+        assert_eq!(inline, "Some((En, None)) None Some((En, None)) true 0");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_inline_transaction_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let now = chrono::Utc::now();
+        {
+            let tx = store.begin_write().await.unwrap();
+            tx.insert_web_session("h", "u", now).await.unwrap();
+        }
+        let tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.web_session_user("h").await.unwrap(), None);
+        tx.insert_web_session("h", "u", now).await.unwrap();
+        tx.commit().await.unwrap();
+        let read = store.without_inline_sqlite().begin_read().await.unwrap();
+        assert_eq!(read.web_session_user("h").await.unwrap(), Some("u".into()));
     }
 }

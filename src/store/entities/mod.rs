@@ -36,3 +36,56 @@ pub mod stock_movements;
 pub mod substitution_offers;
 pub mod web_pushes;
 pub mod web_sessions;
+
+/// Every entity's columns with their types: (table, column, type). Rows read outside sqlx
+/// (see `store::inline_sqlite`) are typed by it, as sqlx types them by the entity's fields.
+pub(crate) fn column_types() -> Vec<(&'static str, &'static str, sea_orm::ColumnType)> {
+    use sea_orm::{ColumnTrait, EntityName, IdenStatic, Iterable};
+    let mut out = Vec::new();
+    macro_rules! entities {
+        ($($m:ident),*) => {$(
+            for c in <$m::Column as Iterable>::iter() {
+                out.push(($m::Entity.table_name(), c.as_str(), c.def().get_column_type().clone()));
+            }
+        )*};
+    }
+    entities!(
+        addresses,
+        agent_actions,
+        agent_sessions,
+        agents,
+        cancel_saves,
+        cancellations,
+        channel_contacts,
+        channel_identities,
+        chat_messages,
+        conversations,
+        couriers,
+        customers,
+        delivery_routes,
+        delivery_zones,
+        handoff_queue,
+        inbound_messages,
+        order_lines,
+        order_number_seq,
+        order_risk,
+        order_status_history,
+        orders,
+        outbox,
+        outbox_deliveries,
+        pick_events,
+        pick_tasks,
+        pick_waves,
+        products,
+        purchase_drafts,
+        purchase_orders,
+        route_stops,
+        slot_capacity,
+        stock,
+        stock_movements,
+        substitution_offers,
+        web_pushes,
+        web_sessions
+    );
+    out
+}

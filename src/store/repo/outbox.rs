@@ -259,15 +259,14 @@ impl Tx {
 
     /// The status of every outbox event of a kind (tests and the operator view).
     pub async fn outbox_statuses(&self, kind: &str) -> Result<Vec<(i64, String)>, StoreError> {
-        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
         Ok(outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::Id)
-            .column(outbox::Column::Status)
             .filter(outbox::Column::Kind.eq(kind))
             .order_by_asc(outbox::Column::Id)
-            .into_tuple::<(i64, String)>()
             .all(self.c())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.status))
+            .collect())
     }
 }
