@@ -518,6 +518,25 @@ mod tests {
     }
 
     #[test]
+    fn the_squared_hinge_loss_learns_the_toy_problem_too() {
+        let cfg = TrainConfig {
+            calibration_folds: 3,
+            loss: Loss::SquaredHinge,
+            ..TrainConfig::default()
+        };
+        let a = Classifier::train(&toy(), &cfg).unwrap();
+        let b = Classifier::train(&toy(), &cfg).unwrap();
+        assert_eq!(a.predict("where's my order"), b.predict("where's my order"));
+        assert_eq!(a.predict("where's my order").0, "track");
+        assert_eq!(a.predict("帮我取消订单").0, "cancel");
+        assert_eq!(a.predict("hello").0, "greet");
+        let p: f32 = a.probabilities("anything").iter().sum();
+        assert!((p - 1.0).abs() < 1e-4, "scores still become probabilities");
+        assert_eq!("squared-hinge".parse::<Loss>(), Ok(Loss::SquaredHinge));
+        assert!("hinge-ish".parse::<Loss>().is_err());
+    }
+
+    #[test]
     fn rejects_single_label_data() {
         let one = vec![Example::new("a", "x"), Example::new("b", "x")];
         assert!(Classifier::train(&one, &TrainConfig::default()).is_err());
