@@ -147,7 +147,13 @@ impl InlineSqlite {
         let taken = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match taken {
             Some(c) => Ok(c),
-            None => self.open(),
+            None => {
+                let c = self.open()?;
+                // A write in a read transaction would have to wait for the writer's lock on
+                // the runtime's thread; refused at once instead, it is a bug that shows.
+                c.execute_batch("PRAGMA query_only = ON").map_err(err)?;
+                Ok(c)
+            }
         }
     }
 

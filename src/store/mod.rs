@@ -337,6 +337,24 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_in_an_inline_read_transaction_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let writing = store.begin_write().await.unwrap();
+        let read = store.begin_read().await.unwrap();
+        let started = std::time::Instant::now();
+        let refused = read.insert_web_session("h", "u", chrono::Utc::now()).await;
+        assert!(refused.is_err(), "a read transaction cannot write");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "without waiting for the writer"
+        );
+        drop(read);
+        writing.commit().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_dropped_inline_transaction_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
