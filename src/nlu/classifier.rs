@@ -503,35 +503,25 @@ mod tests {
     }
 
     #[test]
-    fn learns_a_toy_problem_deterministically() {
-        let cfg = TrainConfig {
-            calibration_folds: 0,
-            ..TrainConfig::default()
-        };
-        let a = Classifier::train(&toy(), &cfg).unwrap();
-        let b = Classifier::train(&toy(), &cfg).unwrap();
-        assert_eq!(a.predict("where's my order"), b.predict("where's my order"));
-        assert_eq!(a.predict("where's my order").0, "track");
-        assert_eq!(a.predict("帮我取消订单").0, "cancel");
-        let p: f32 = a.probabilities("anything").iter().sum();
-        assert!((p - 1.0).abs() < 1e-4);
-    }
-
-    #[test]
-    fn the_squared_hinge_loss_learns_the_toy_problem_too() {
-        let cfg = TrainConfig {
-            calibration_folds: 3,
-            loss: Loss::SquaredHinge,
-            ..TrainConfig::default()
-        };
-        let a = Classifier::train(&toy(), &cfg).unwrap();
-        let b = Classifier::train(&toy(), &cfg).unwrap();
-        assert_eq!(a.predict("where's my order"), b.predict("where's my order"));
-        assert_eq!(a.predict("where's my order").0, "track");
-        assert_eq!(a.predict("帮我取消订单").0, "cancel");
-        assert_eq!(a.predict("hello").0, "greet");
-        let p: f32 = a.probabilities("anything").iter().sum();
-        assert!((p - 1.0).abs() < 1e-4, "scores still become probabilities");
+    fn learns_a_toy_problem_deterministically_with_either_loss() {
+        for loss in [Loss::Softmax, Loss::SquaredHinge] {
+            let cfg = TrainConfig {
+                calibration_folds: 3,
+                loss,
+                ..TrainConfig::default()
+            };
+            let a = Classifier::train(&toy(), &cfg).unwrap();
+            let b = Classifier::train(&toy(), &cfg).unwrap();
+            assert_eq!(a.predict("where's my order"), b.predict("where's my order"));
+            assert_eq!(a.predict("where's my order").0, "track", "{loss:?}");
+            assert_eq!(a.predict("帮我取消订单").0, "cancel", "{loss:?}");
+            assert_eq!(a.predict("hello").0, "greet", "{loss:?}");
+            let p: f32 = a.probabilities("anything").iter().sum();
+            assert!(
+                (p - 1.0).abs() < 1e-4,
+                "{loss:?}: scores become probabilities"
+            );
+        }
         assert_eq!("squared-hinge".parse::<Loss>(), Ok(Loss::SquaredHinge));
         assert!("hinge-ish".parse::<Loss>().is_err());
     }
