@@ -20,6 +20,7 @@ mod inline_sqlite;
 pub mod repo;
 mod turn;
 
+use catalog_cache::Lookup;
 pub use catalog_cache::{Catalog, MAX_AGE as CATALOG_MAX_AGE};
 pub use turn::{Saved, SlotUsage, TurnSnapshot, TurnWrite};
 
@@ -53,8 +54,10 @@ pub struct Tx {
     inner: Conn,
     /// This process's SQLite write turn, held until commit or rollback (drop).
     _write_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-    /// Set by repository writes to products or stock; the commit then invalidates the cache.
-    catalog_written: AtomicBool,
+    /// Set by repository writes to products; the commit then invalidates the cached catalog.
+    products_written: AtomicBool,
+    /// Set by repository writes to stock; the commit then marks the cached stock levels stale.
+    stock_written: AtomicBool,
     catalog_cache: Arc<catalog_cache::CatalogCache>,
 }
 
@@ -63,22 +66,30 @@ impl Tx {
         let Tx {
             inner,
             _write_turn,
-            catalog_written,
+            products_written,
+            stock_written,
             catalog_cache,
         } = self;
         match inner {
             Conn::Sea(t) => t.commit().await?,
             Conn::Inline(t) => t.commit()?,
         }
-        if catalog_written.load(Ordering::Relaxed) {
+        if products_written.load(Ordering::Relaxed) {
             catalog_cache.invalidate();
+        } else if stock_written.load(Ordering::Relaxed) {
+            catalog_cache.invalidate_stock();
         }
         Ok(())
     }
 
-    /// Marks this transaction as one that changes the catalog customers see (products, stock).
-    pub(crate) fn catalog_changed(&self) {
-        self.catalog_written.store(true, Ordering::Relaxed);
+    /// Marks this transaction as one that changes the products customers see.
+    pub(crate) fn products_changed(&self) {
+        self.products_written.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks this transaction as one that changes the stock customers see.
+    pub(crate) fn stock_changed(&self) {
+        self.stock_written.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn c(&self) -> &Conn {
@@ -244,7 +255,8 @@ impl Store {
         Ok(Tx {
             inner,
             _write_turn: turn,
-            catalog_written: AtomicBool::new(false),
+            products_written: AtomicBool::new(false),
+            stock_written: AtomicBool::new(false),
             catalog_cache: self.catalog_cache.clone(),
         })
     }
@@ -258,7 +270,8 @@ impl Store {
         Ok(Tx {
             inner,
             _write_turn: None,
-            catalog_written: AtomicBool::new(false),
+            products_written: AtomicBool::new(false),
+            stock_written: AtomicBool::new(false),
             catalog_cache: self.catalog_cache.clone(),
         })
     }
@@ -267,15 +280,29 @@ impl Store {
     /// it stale. For what customers are shown; use cases that sell read stock in their own
     /// transaction.
     pub async fn catalog(&self) -> Result<Catalog, StoreError> {
-        if let Some(c) = self.catalog_cache.get() {
-            return Ok(c);
-        }
-        let generation = self.catalog_cache.generation();
-        let fresh: Catalog = match &self.inline {
-            Some(inline) => inline.read(|c| c.catalog())?.into(),
-            None => self.begin_read().await?.catalog().await?.into(),
+        let lookup = self.catalog_cache.lookup();
+        // noted before reading: a write committed during the read leaves what it read stale
+        let seen = self.catalog_cache.generations();
+        let (fresh, loaded): (Catalog, _) = match lookup {
+            Lookup::Fresh(c) => return Ok(c),
+            Lookup::StockStale { catalog, loaded } => {
+                let levels = match &self.inline {
+                    Some(inline) => inline.read(|c| c.stock_levels())?,
+                    None => self.begin_read().await?.stock_levels().await?,
+                };
+                let products = catalog.iter().map(|(p, _)| p.clone());
+                (repo::with_levels(products, &levels).into(), loaded)
+            }
+            Lookup::Stale => {
+                let loaded = std::time::Instant::now();
+                let all = match &self.inline {
+                    Some(inline) => inline.read(|c| c.catalog())?,
+                    None => self.begin_read().await?.catalog().await?,
+                };
+                (all.into(), loaded)
+            }
         };
-        self.catalog_cache.store(generation, fresh.clone());
+        self.catalog_cache.store(seen, loaded, fresh.clone());
         Ok(fresh)
     }
 
@@ -334,6 +361,72 @@ mod tests {
             .unwrap();
         assert_eq!(inline, sqlx);
         assert_eq!(inline, "Some((En, None)) None Some((En, None)) true 0");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cached_catalog_follows_stock_and_product_writes() {
+        use crate::domain::{Fen, Product, Sku, Unit};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        for store in [
+            Store::connect(&url).await.unwrap(),
+            Store::connect("sqlite::memory:").await.unwrap(),
+        ] {
+            let mut tomato = Product {
+                sku: Sku::parse("veg-tomato").unwrap(),
+                name_zh: "西红柿".into(),
+                name_en: "tomato".into(),
+                aliases: vec!["番茄".into()],
+                category: "veg".into(),
+                warehouse_zone: "A".into(),
+                unit: Unit::Jin,
+                price: Fen::new(450),
+                substitutable: true,
+            };
+            let now = chrono::Utc::now();
+            let tx = store.begin_write().await.unwrap();
+            tx.upsert_product(&tomato).await.unwrap();
+            tx.ensure_stock(&tomato.sku, 10_000, 1_000, now)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let level = |c: &Catalog| (c.len(), c[0].1.available_milli(), c[0].0.name_en.clone());
+            assert_eq!(
+                level(&store.catalog().await.unwrap()),
+                (1, 10_000, "tomato".into())
+            );
+
+            // an order's reservation: the stock levels are read again, the products kept
+            let tx = store.begin_write().await.unwrap();
+            assert!(tx.reserve_stock(&tomato.sku, 4_000).await.unwrap());
+            tx.commit().await.unwrap();
+            assert!(matches!(
+                store.catalog_cache.lookup(),
+                Lookup::StockStale { .. }
+            ));
+            assert_eq!(
+                level(&store.catalog().await.unwrap()),
+                (1, 6_000, "tomato".into())
+            );
+            assert!(matches!(store.catalog_cache.lookup(), Lookup::Fresh(_)));
+
+            // a product write reads everything again
+            tomato.name_en = "tomatoes".into();
+            let tx = store.begin_write().await.unwrap();
+            tx.upsert_product(&tomato).await.unwrap();
+            tx.commit().await.unwrap();
+            assert!(matches!(store.catalog_cache.lookup(), Lookup::Stale));
+            assert_eq!(
+                level(&store.catalog().await.unwrap()),
+                (1, 6_000, "tomatoes".into())
+            );
+
+            // a rolled-back write changes nothing
+            let tx = store.begin_write().await.unwrap();
+            assert!(tx.reserve_stock(&tomato.sku, 1_000).await.unwrap());
+            drop(tx);
+            assert!(matches!(store.catalog_cache.lookup(), Lookup::Fresh(_)));
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

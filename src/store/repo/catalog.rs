@@ -3,6 +3,8 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use std::collections::HashMap;
+
 use super::corrupt;
 use crate::domain::{Fen, LatLon, Product, Sku, StockLevel, Zone};
 use crate::store::entities::{delivery_zones, products, stock};
@@ -17,38 +19,57 @@ fn active_products() -> sea_orm::Select<products::Entity> {
         .order_by_asc(products::Column::Sku)
 }
 
+/// Stock levels by sku.
+pub(crate) type Levels = HashMap<String, StockLevel>;
+
+fn levels(stock: Vec<stock::Model>) -> Levels {
+    stock
+        .iter()
+        .map(|s| (s.sku.clone(), stock_from_row(s)))
+        .collect()
+}
+
 /// Products with their stock (joined in memory by sku: no declared relation); a product
 /// without a stock row has none.
-fn with_stock(
-    products: Vec<products::Model>,
-    stock: Vec<stock::Model>,
-) -> Result<Vec<(Product, StockLevel)>, StoreError> {
-    let mut stock: std::collections::HashMap<String, stock::Model> =
-        stock.into_iter().map(|s| (s.sku.clone(), s)).collect();
+pub(crate) fn with_levels(
+    products: impl IntoIterator<Item = Product>,
+    levels: &Levels,
+) -> Vec<(Product, StockLevel)> {
     products
         .into_iter()
         .map(|p| {
-            let level = stock
-                .remove(&p.sku)
-                .as_ref()
-                .map(stock_from_row)
-                .unwrap_or(StockLevel {
-                    on_hand_milli: 0,
-                    reserved_milli: 0,
-                    low_threshold_milli: 0,
-                });
-            Ok((product_from_row(p)?, level))
+            let level = levels.get(p.sku.as_str()).copied().unwrap_or(StockLevel {
+                on_hand_milli: 0,
+                reserved_milli: 0,
+                low_threshold_milli: 0,
+            });
+            (p, level)
         })
         .collect()
 }
 
-/// The same read on the inline SQLite path (the catalog cache's reload).
+fn with_stock(
+    products: Vec<products::Model>,
+    stock: Vec<stock::Model>,
+) -> Result<Vec<(Product, StockLevel)>, StoreError> {
+    let products = products
+        .into_iter()
+        .map(product_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(with_levels(products, &levels(stock)))
+}
+
+/// The same reads on the inline SQLite path (the catalog cache's reload).
 impl Inline<'_> {
     pub(crate) fn catalog(&self) -> Result<Vec<(Product, StockLevel)>, StoreError> {
         with_stock(
             self.all(active_products())?,
             self.all(stock::Entity::find())?,
         )
+    }
+
+    pub(crate) fn stock_levels(&self) -> Result<Levels, StoreError> {
+        Ok(levels(self.all(stock::Entity::find())?))
     }
 }
 
@@ -93,10 +114,10 @@ impl Tx {
             .one(self.c())
             .await?;
         if existing.is_some() {
-            self.catalog_changed();
+            self.products_changed();
             products::Entity::update(am).exec(self.c()).await?;
         } else {
-            self.catalog_changed();
+            self.products_changed();
             products::Entity::insert(am)
                 .exec_without_returning(self.c())
                 .await?;
@@ -124,6 +145,11 @@ impl Tx {
         with_stock(products, stock)
     }
 
+    /// Every stock level by sku (a refresh of the cached catalog's stock).
+    pub(crate) async fn stock_levels(&self) -> Result<Levels, StoreError> {
+        Ok(levels(stock::Entity::find().all(self.c()).await?))
+    }
+
     pub async fn stock_level(&self, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
         Ok(stock::Entity::find_by_id(sku.to_string())
             .one(self.c())
@@ -147,7 +173,7 @@ impl Tx {
         {
             return Ok(false);
         }
-        self.catalog_changed();
+        self.stock_changed();
         stock::Entity::insert(stock::ActiveModel {
             sku: Set(sku.to_string()),
             on_hand_milli: Set(on_hand_milli),
@@ -163,7 +189,7 @@ impl Tx {
     /// Reserves `milli` if that much is available; `false` (and nothing changed) otherwise.
     /// A single conditional UPDATE, so concurrent orders can never oversell.
     pub async fn reserve_stock(&self, sku: &Sku, milli: i64) -> Result<bool, StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -182,7 +208,7 @@ impl Tx {
 
     /// Gives back a reservation (cancel, smaller quantity).
     pub async fn release_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -197,7 +223,7 @@ impl Tx {
 
     /// Goods leave the warehouse: the reservation becomes a sale.
     pub async fn consume_stock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::ReservedMilli,
@@ -216,7 +242,7 @@ impl Tx {
 
     /// Goods come back or arrive from a supplier.
     pub async fn restock(&self, sku: &Sku, milli: i64) -> Result<(), StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,

@@ -17,6 +17,7 @@ mod substitutions;
 mod warehouse;
 mod web_pushes;
 
+pub(crate) use catalog::with_levels;
 pub use channel_contacts::ChannelContactRow;
 pub use conversations::VersionConflict;
 pub use dispatch::{CourierRow, NewCourier, RouteRow, StopRow};

@@ -366,7 +366,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
@@ -387,7 +387,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
@@ -413,7 +413,7 @@ impl Tx {
         milli: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.catalog_changed();
+        self.stock_changed();
         let r = stock::Entity::update_many()
             .col_expr(
                 stock::Column::OnHandMilli,
