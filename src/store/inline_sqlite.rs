@@ -50,6 +50,9 @@ const STATEMENT_CACHE: usize = 64;
 /// How long a statement waits for a lock held by another process (as the sqlx pool).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 /// rusqlite connections to one SQLite file: a few readers and one writer.
 pub(crate) struct InlineSqlite {
     path: PathBuf,
@@ -134,12 +137,48 @@ impl InlineSqlite {
         .map_err(err)?;
         // The settings of the sqlx pool (see `Store::connect`); WAL is a property of the file.
         c.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        // No automatic checkpoints: SQLite runs one inside the COMMIT that finds the WAL past
+        // 1,000 pages, which then writes the pages back and fsyncs the file on the runtime's
+        // thread (11-300 ms stalls of a turn, about once a second under load). The
+        // checkpointer thread does it instead (`start_checkpointer`).
         c.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;
+             PRAGMA wal_autocheckpoint = 0;",
         )
         .map_err(err)?;
         c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(c)
+    }
+
+    /// Starts the thread that checkpoints the WAL every [`CHECKPOINT_EVERY`] (PASSIVE: it
+    /// never waits for readers or the writer); it ends once the store is dropped.
+    pub(crate) fn start_checkpointer(self: &Arc<Self>) {
+        let owner = Arc::downgrade(self);
+        let conn = match self.open() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the WAL checkpointer's connection");
+                return;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if owner.strong_count() == 0 {
+                        return;
+                    }
+                    let done = conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                    if let Err(e) = done {
+                        tracing::debug!(error = %e, "WAL checkpoint skipped");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the WAL checkpointer");
+        }
     }
 
     /// A reader connection from the pool, or a new one.

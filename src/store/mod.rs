@@ -211,7 +211,11 @@ impl Store {
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let writers = (db.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let inline = sqlite_file(url).map(|path| Arc::new(inline_sqlite::InlineSqlite::new(&path)));
+        let inline = sqlite_file(url).map(|path| {
+            let inline = Arc::new(inline_sqlite::InlineSqlite::new(&path));
+            inline.start_checkpointer();
+            inline
+        });
         Ok(Self {
             db,
             writers,
@@ -427,6 +431,42 @@ mod tests {
             drop(tx);
             assert!(matches!(store.catalog_cache.lookup(), Lookup::Fresh(_)));
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_is_checkpointed_off_the_request_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+            .await
+            .unwrap();
+        let now = chrono::Utc::now();
+        for i in 0..300 {
+            let tx = store.begin_write().await.unwrap();
+            tx.insert_web_session(&format!("h{i}"), "u", now)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        // Commits never checkpoint (wal_autocheckpoint = 0); the checkpointer thread copies
+        // the pages from the WAL into the database file within a second or so.
+        let probe = rusqlite::Connection::open(&file).unwrap();
+        let pages: i64 = probe
+            .query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut in_file = 0;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            in_file = i64::try_from(std::fs::metadata(&file).unwrap().len()).unwrap();
+            if in_file == pages {
+                break;
+            }
+        }
+        assert_eq!(in_file, pages, "every page is in the database file");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
