@@ -367,8 +367,9 @@ impl InlineTx {
 
     /// Every row of a query, each value typed by the entity column it comes from.
     pub(crate) fn query_all_raw(&self, st: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let literal = literal_limit_one(&st);
         let rows = self
-            .with(|conn| read_rows(conn, &st))
+            .with(|conn| read_rows(conn, literal.as_ref().unwrap_or(&st)))
             .map_err(into_db_err)?;
         // sea-orm 2.0.4 builds a `QueryResult` only in its own drivers and its mock database
         // (its `proxy` feature, the API meant for this, does not compile with `sqlx-sqlite`):
@@ -377,6 +378,26 @@ impl InlineTx {
             .append_query_results([rows])
             .query(0, st)
     }
+}
+
+/// sea-orm's `.one()` binds its `LIMIT 1` as a parameter, and SQLite (3.51) treats a bound
+/// LIMIT as something the plan depends on: the cached statement expires at every new binding
+/// and is prepared again (`sqlite3Reprepare` was a fifth of an order placement's CPU). The same
+/// statement with the literal `LIMIT 1` (the same query) stays prepared; `None` when `st` is
+/// not of that shape.
+fn literal_limit_one(st: &Statement) -> Option<Statement> {
+    let head = st.sql.strip_suffix(" LIMIT ?")?;
+    let values = st.values.as_ref()?;
+    let (last, rest) = values.0.split_last()?;
+    let one = matches!(
+        last,
+        Value::BigUnsigned(Some(1)) | Value::BigInt(Some(1)) | Value::Unsigned(Some(1)) | Value::Int(Some(1))
+    );
+    one.then(|| Statement {
+        sql: format!("{head} LIMIT 1"),
+        values: Some(sea_orm::Values(rest.to_vec())),
+        db_backend: st.db_backend,
+    })
 }
 
 /// An `ExecResult` with these counts (see `query_all_raw` on why through the mock database).
@@ -658,6 +679,29 @@ fn parse_timestamp(t: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bound_limit_of_one_becomes_a_literal() {
+        use sea_orm::QueryFilter;
+        use sea_orm::QuerySelect;
+        let one = crate::store::entities::conversations::Entity::find()
+            .filter(crate::store::entities::conversations::Column::Version.eq(3))
+            .limit(1)
+            .build(DbBackend::Sqlite);
+        let lit = literal_limit_one(&one).unwrap();
+        assert!(lit.sql.ends_with(" LIMIT 1"), "{}", lit.sql);
+        assert_eq!(lit.values.map(|v| v.0.len()), Some(1), "the filter value stays bound");
+        // other limits and offsets are left alone
+        let two = crate::store::entities::conversations::Entity::find()
+            .limit(2)
+            .build(DbBackend::Sqlite);
+        assert!(literal_limit_one(&two).is_none());
+        let paged = crate::store::entities::conversations::Entity::find()
+            .limit(1)
+            .offset(5)
+            .build(DbBackend::Sqlite);
+        assert!(literal_limit_one(&paged).is_none());
+    }
 
     #[test]
     fn timestamps_read_back_as_sqlx_writes_them() {
