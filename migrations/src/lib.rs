@@ -13,6 +13,7 @@ mod m20261125_000008_dispatch;
 mod m20261125_000009_purchasing;
 mod m20261125_000010_substitution_risk;
 mod m20261125_000011_staff_roles;
+mod m20261202_000012_slot_zone_index;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_purchasing::Migration),
             Box::new(m20261125_000010_substitution_risk::Migration),
             Box::new(m20261125_000011_staff_roles::Migration),
+            Box::new(m20261202_000012_slot_zone_index::Migration),
         ]
     }
 }
