@@ -196,7 +196,7 @@ impl Engine {
         };
 
         // The turn proper: retried from a fresh view if another instance saved first.
-        let (mut state, mut version, mut step, recorded) = {
+        let (mut state, mut version, mut step, mut recorded) = {
             let mut attempt = 0;
             loop {
                 let (mut state, version, data) =
@@ -254,13 +254,19 @@ impl Engine {
         let mut replies = std::mem::take(&mut step.replies);
         let mut pending: VecDeque<Command> = step.commands.into();
         let mut ran = 0;
+        let mut verdicts = HashMap::new();
         while let Some(cmd) = pending.pop_front() {
             ran += 1;
             if ran > MAX_COMMANDS_PER_TURN {
                 tracing::warn!("too many chained commands in one turn; stopping");
                 break;
             }
-            let outcome = self.execute(&inbound, &customer, cmd).await?;
+            let outcome = self
+                .execute(&inbound, &customer, cmd, &mut verdicts)
+                .await?;
+            if outcome.is_silent() {
+                continue;
+            }
             // Feed the outcome back to the state as stored now (another instance may have
             // saved since), and save it; on a conflict read again.
             let mut attempt = 0;
@@ -280,14 +286,37 @@ impl Engine {
                     Event::Outcome(outcome.clone()),
                     &data.context(self),
                 );
-                if let Saved::Version(v) = s
-                    .save_conversation(inbound.channel, &inbound.user, &next, version, None)
+                // A question the turn already has a silent answer to costs no round.
+                let more_commands: Vec<Command> = more
+                    .commands
+                    .into_iter()
+                    .filter(|c| !answered_silently(c, &verdicts))
+                    .collect();
+                // The turn's last save carries its transcript (one write transaction less).
+                let last = more_commands.is_empty() && pending.is_empty() && next.handoff.is_none();
+                let saved = if last {
+                    let said = crate::services::describe_content(&inbound.content);
+                    let all: Vec<Reply> = replies.iter().chain(&more.replies).cloned().collect();
+                    s.save_turn(
+                        inbound.channel,
+                        &inbound.user,
+                        &next,
+                        version,
+                        None,
+                        &said,
+                        &all,
+                    )
                     .await?
-                {
+                } else {
+                    s.save_conversation(inbound.channel, &inbound.user, &next, version, None)
+                        .await?
+                };
+                if let Saved::Version(v) = saved {
                     state = next;
                     version = Some(v);
                     replies.extend(more.replies);
-                    pending.extend(more.commands);
+                    pending.extend(more_commands);
+                    recorded |= last;
                     break;
                 }
                 attempt += 1;
@@ -317,11 +346,14 @@ impl Engine {
         })
     }
 
+    /// Runs one command. `verdicts` holds the risk verdicts of the orders this turn placed, so
+    /// that the dialog's question about one is answered without scoring it again.
     async fn execute(
         &self,
         inbound: &Inbound,
         customer: &Customer,
         cmd: Command,
+        verdicts: &mut HashMap<String, crate::analytics::risk::RiskAssessment>,
     ) -> Result<Outcome, ServiceError> {
         let s = &self.services;
         Ok(match cmd {
@@ -344,7 +376,11 @@ impl Engine {
                     address,
                     auto_substitute,
                 };
-                Outcome::OrderPlaced(user_result(s.place_order(customer, req).await)?)
+                let placed = user_result(s.place_order_scored(customer, req).await)?;
+                Outcome::OrderPlaced(placed.map(|(order, verdict)| {
+                    verdicts.insert(order.number.to_string(), verdict);
+                    order
+                }))
             }
             Command::ChangeLines {
                 number,
@@ -398,7 +434,10 @@ impl Engine {
                 user_result(s.answer_substitution(customer, offer, accept).await)?,
             ),
             Command::AssessRisk { number } => {
-                let verdict = s.assess_order_risk(customer, &number).await?;
+                let verdict = match verdicts.remove(&number) {
+                    Some(v) => v,
+                    None => s.assess_order_risk(customer, &number).await?,
+                };
                 Outcome::RiskAssessed {
                     number,
                     flagged: verdict.flagged,
@@ -407,6 +446,15 @@ impl Engine {
             }
         })
     }
+}
+
+/// Whether the turn already knows `cmd`'s outcome and that it is silent: the verdict on an
+/// order it placed, which the risk rules let through.
+fn answered_silently(
+    cmd: &Command,
+    verdicts: &HashMap<String, crate::analytics::risk::RiskAssessment>,
+) -> bool {
+    matches!(cmd, Command::AssessRisk { number } if verdicts.get(number).is_some_and(|v| !v.flagged))
 }
 
 /// The language a message asks us to answer in: Chinese script always; English only when the

@@ -127,7 +127,7 @@ pub enum Command {
         offer: i64,
         accept: bool,
     },
-    /// Score a just-placed order with the risk rules.
+    /// The risk rules' verdict on a just-placed order (scored when it was placed).
     AssessRisk {
         number: String,
     },
@@ -153,6 +153,18 @@ pub enum Outcome {
         summary: String,
     },
     Done,
+}
+
+impl Outcome {
+    /// An outcome the dialog does nothing with: no reply, no command, no change of state (an
+    /// order the risk rules let through, a command that only reports it ran). The engine need
+    /// not step the dialog, nor read and save the conversation, for one of these.
+    pub fn is_silent(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Done | Outcome::RiskAssessed { flagged: false, .. }
+        )
+    }
 }
 
 /// Why a command failed, in terms the engine can explain to the customer.
@@ -197,5 +209,76 @@ impl Step {
 
     pub fn run(&mut self, c: Command) {
         self.commands.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::domain::{BusinessRules, Lang, Sku};
+
+    /// The engine skips the step (and the conversation's read and save) for a silent outcome:
+    /// that is only right if stepping one would change nothing, whatever the state.
+    #[test]
+    fn a_silent_outcome_changes_nothing_in_any_state() {
+        let rules = BusinessRules::default();
+        let faq = Faq::default();
+        let free_slots = HashMap::new();
+        let ctx = Context {
+            now: chrono::Utc::now(),
+            rules: &rules,
+            catalog: &[],
+            orders: &[],
+            addresses: &[],
+            free_slots: &free_slots,
+            faq: &faq,
+            membership: None,
+            offers: &[],
+            public_url: "http://localhost",
+        };
+        let states = [
+            DialogState::default(),
+            DialogState {
+                lang: Lang::En,
+                flow: Some(Flow::Order(OrderDraft::default())),
+                stack: vec![Flow::Track(TargetOrder::default())],
+                last_order: Some("20261202-0001".into()),
+                last_item: Sku::parse("VEG-TOMATO").ok(),
+                ..DialogState::default()
+            },
+            DialogState {
+                flow: Some(Flow::Cancel(CancelDraft::default())),
+                handoff: Some(Handoff {
+                    reason: "human".into(),
+                    since: chrono::Utc::now(),
+                }),
+                ..DialogState::default()
+            },
+        ];
+        let silent = [
+            Outcome::Done,
+            Outcome::RiskAssessed {
+                number: "20261202-0001".into(),
+                flagged: false,
+                summary: String::new(),
+            },
+        ];
+        for state in &states {
+            for o in &silent {
+                assert!(o.is_silent());
+                let mut after = state.clone();
+                let step = step(&mut after, Event::Outcome(o.clone()), &ctx);
+                assert_eq!(&after, state, "{o:?} changed the state");
+                assert_eq!(step, Step::default(), "{o:?} said or asked something");
+            }
+        }
+        let flagged = Outcome::RiskAssessed {
+            number: "20261202-0001".into(),
+            flagged: true,
+            summary: "large order".into(),
+        };
+        assert!(!flagged.is_silent(), "a flagged order is handed to a person");
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
     OrderStatus, Product, Quantity, Sku, TZ,
 };
+use crate::analytics::risk::RiskAssessment;
 use crate::services::{Actor, ServiceError, Services};
 use crate::store::Tx;
 use crate::store::repo::{Cancellation, NewOrder, NewOrderLine, OrderRow, OutboxEvent};
@@ -78,6 +79,16 @@ impl Services {
         customer: &Customer,
         req: PlaceOrder,
     ) -> Result<Order, ServiceError> {
+        Ok(self.place_order_scored(customer, req).await?.0)
+    }
+
+    /// [`Services::place_order`], with the risk rules' verdict on the new order (scored and
+    /// recorded in the same transaction, so no order is ever left unscored).
+    pub async fn place_order_scored(
+        &self,
+        customer: &Customer,
+        req: PlaceOrder,
+    ) -> Result<(Order, RiskAssessment), ServiceError> {
         let now = self.now();
         let merged = merge_lines(&req.lines)?;
         if merged.is_empty() {
@@ -157,10 +168,16 @@ impl Services {
             now,
         )
         .await?;
-        let order = tx.order(id).await?.ok_or(ServiceError::Concurrent)?;
+        let history = tx.orders_of(customer.id).await?;
+        let order = history
+            .iter()
+            .find(|o| o.id == id)
+            .cloned()
+            .ok_or(ServiceError::Concurrent)?;
+        let risk = self.record_risk(&tx, &order, &history).await?;
         tx.commit().await?;
         tracing::info!(number = %order.number, total = %order.totals.total, "order placed");
-        Ok(order)
+        Ok((order, risk))
     }
 
     /// The customer's orders, newest first.

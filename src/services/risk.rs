@@ -1,12 +1,15 @@
 //! Risk scoring of new orders (rules in [`crate::analytics::risk`]): the facts come from the
-//! customer's order history; the verdict is stored with the order for the operators' reports.
+//! customer's order history; the verdict is stored with the order for the operators' reports,
+//! in the transaction that places it.
 
 use crate::analytics::risk::{RiskAssessment, RiskFacts, assess};
-use crate::domain::{CancelReason, Customer, OrderNumber, OrderStatus};
+use crate::domain::{CancelReason, Customer, Order, OrderNumber, OrderStatus};
 use crate::services::{ServiceError, Services};
+use crate::store::Tx;
 
 impl Services {
     /// Scores one of the customer's orders and records the verdict. One transaction.
+    /// (Placing an order already scores it: this re-scores, e.g. after the rules changed.)
     pub async fn assess_order_risk(
         &self,
         customer: &Customer,
@@ -20,8 +23,21 @@ impl Services {
             .iter()
             .find(|o| o.number == n)
             .ok_or_else(|| ServiceError::UnknownOrder(number.into()))?;
-        let others = orders.iter().filter(|o| o.number != n);
-        let count = |f: &dyn Fn(&&crate::domain::Order) -> bool| {
+        let verdict = self.record_risk(&tx, order, &orders).await?;
+        tx.commit().await?;
+        Ok(verdict)
+    }
+
+    /// Scores `order` against the rest of the customer's `orders` (which may include it) and
+    /// records the verdict in `tx`.
+    pub(super) async fn record_risk(
+        &self,
+        tx: &Tx,
+        order: &Order,
+        orders: &[Order],
+    ) -> Result<RiskAssessment, ServiceError> {
+        let others = orders.iter().filter(|o| o.number != order.number);
+        let count = |f: &dyn Fn(&&Order) -> bool| {
             u32::try_from(others.clone().filter(|o| f(o)).count()).unwrap_or(u32::MAX)
         };
         let depot = &self.rules().depot;
@@ -45,9 +61,8 @@ impl Services {
         let codes: Vec<&str> = verdict.reasons.iter().map(|r| r.code()).collect();
         tx.save_order_risk(order.id, verdict.score, &codes, verdict.flagged, self.now())
             .await?;
-        tx.commit().await?;
         if verdict.flagged {
-            tracing::info!(number = %n, score = verdict.score, reasons = ?codes, "order flagged by risk rules");
+            tracing::info!(number = %order.number, score = verdict.score, reasons = ?codes, "order flagged by risk rules");
         }
         Ok(verdict)
     }
