@@ -74,10 +74,21 @@ pub struct EvalArgs {
     /// Keep the last SGD iterate instead of the averaged weights (hyper-parameter).
     #[arg(long)]
     pub no_average: bool,
-    /// Training objective: `softmax` (logistic regression, the default) or `squared-hinge`
-    /// (one-vs-rest, as LinearSVC) (hyper-parameter).
+    /// Training objective: `softmax` (logistic regression, the default), `squared-hinge`
+    /// (one-vs-rest, as LinearSVC) or `ensemble` (both, calibrated probabilities averaged;
+    /// calibrates with at least 3 folds) (hyper-parameter).
     #[arg(long)]
     pub loss: Option<crate::nlu::Loss>,
+    /// Weight decay per pass, the plain L2 of scikit-learn's objectives (1/C) (hyper-parameter).
+    #[arg(long)]
+    pub decay: Option<f32>,
+    /// Longest word n-gram: 1, 2 (the default) or 3 (hyper-parameter).
+    #[arg(long)]
+    pub word_max: Option<usize>,
+    /// Folds of the temperature calibration (default: 5 with --oos-threshold, else none; an
+    /// ensemble uses at least 3).
+    #[arg(long)]
+    pub calibration_folds: Option<usize>,
     /// Print the misclassified test examples to stderr.
     #[arg(long)]
     pub errors: bool,
@@ -175,7 +186,19 @@ fn train_config(args: &EvalArgs) -> anyhow::Result<TrainConfig> {
     if let Some(loss) = args.loss {
         cfg.loss = loss;
     }
-    cfg.calibration_folds = if args.oos_threshold.is_some() { 5 } else { 0 };
+    if let Some(decay) = args.decay {
+        anyhow::ensure!(
+            decay.is_finite() && decay >= 0.0,
+            "--decay wants a number >= 0"
+        );
+        cfg.decay = decay;
+    }
+    if let Some(n) = args.word_max {
+        cfg.features.word_max = n;
+    }
+    cfg.calibration_folds = args
+        .calibration_folds
+        .unwrap_or(if args.oos_threshold.is_some() { 5 } else { 0 });
     Ok(cfg)
 }
 
@@ -246,14 +269,54 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let predict_s = started.elapsed().as_secs_f64().max(1e-9);
 
+    // An ensemble also reports each member alone (same training run), for comparison.
+    let mut extra = Vec::new();
+    if let Model::Plain(c) = &model
+        && c.temperatures().len() > 1
+    {
+        let per_example: Vec<Vec<Vec<f32>>> = test
+            .iter()
+            .map(|e| c.member_probabilities(&e.text))
+            .collect();
+        let mut accuracies = Vec::new();
+        let mut in_scope = Vec::new();
+        for m in 0..c.temperatures().len() {
+            let labels: Vec<&str> = per_example
+                .iter()
+                .map(|p| {
+                    // First of the most likely labels, as Classifier::predict.
+                    let best = p[m]
+                        .iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                        )
+                        .0;
+                    c.labels().get(best).map_or("", String::as_str)
+                })
+                .collect();
+            let right = |keep: &dyn Fn(&Example) -> bool| {
+                let (n, ok) = test
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(e, _)| keep(e))
+                    .fold((0usize, 0usize), |(n, ok), (e, p)| {
+                        (n + 1, ok + usize::from(e.label == *p))
+                    });
+                round(ok as f64 / n.max(1) as f64)
+            };
+            accuracies.push(right(&|_| true));
+            in_scope.push(right(&|e| e.label != oos_label));
+        }
+        extra.push(("member_accuracy", serde_json::json!(accuracies)));
+        if test.iter().any(|e| e.label == oos_label) {
+            extra.push(("member_in_scope_accuracy", serde_json::json!(in_scope)));
+        }
+        extra.push(("temperatures", serde_json::json!(c.temperatures())));
+    }
     report(
-        &args,
-        &test,
-        &predicted,
-        &oos_label,
-        train_s,
-        predict_s,
-        Vec::new(),
+        &args, &test, &predicted, &oos_label, train_s, predict_s, extra,
     )
 }
 

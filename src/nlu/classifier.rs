@@ -51,6 +51,13 @@ pub struct TrainConfig {
     pub average: bool,
     /// The training objective.
     pub loss: Loss,
+    /// Weight decay per pass over the data: after each pass every weight (not the biases) takes
+    /// the proximal step `w /= 1 + rate * decay` of the penalty `decay/2 * |w|^2` on the summed
+    /// loss, `rate` being the coordinate's current AdaGrad step. Unlike `l2`, which only shrinks
+    /// the weights an example touches (so rare features are barely penalised), this is the
+    /// plain L2 of scikit-learn's objectives: `decay = 1/C` (0.1 for `LogisticRegression(C=10)`,
+    /// 1 for `LinearSVC(C=1)`). 0 turns it off (the default).
+    pub decay: f32,
 }
 
 /// What the weights are fitted to minimise.
@@ -63,6 +70,28 @@ pub enum Loss {
     /// pushed to +1 or below -1 and left alone beyond. Scores are still turned into
     /// probabilities by the fitted temperature.
     SquaredHinge,
+    /// Both of the above trained on the same features; a prediction averages their calibrated
+    /// probabilities (equal weights). Each member's temperature is fitted on out-of-fold
+    /// scores, so this loss always calibrates, with at least 3 folds.
+    Ensemble,
+}
+
+/// The objective of one linear model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Objective {
+    Softmax,
+    SquaredHinge,
+}
+
+impl Loss {
+    /// The objectives of the models trained for this loss, in the order of the members.
+    fn members(self) -> &'static [Objective] {
+        match self {
+            Self::Softmax => &[Objective::Softmax],
+            Self::SquaredHinge => &[Objective::SquaredHinge],
+            Self::Ensemble => &[Objective::Softmax, Objective::SquaredHinge],
+        }
+    }
 }
 
 impl std::str::FromStr for Loss {
@@ -71,8 +100,9 @@ impl std::str::FromStr for Loss {
         match s {
             "softmax" | "logistic" => Ok(Self::Softmax),
             "hinge" | "squared-hinge" => Ok(Self::SquaredHinge),
+            "ensemble" => Ok(Self::Ensemble),
             other => Err(format!(
-                "unknown loss {other:?}: use softmax or squared-hinge"
+                "unknown loss {other:?}: use softmax, squared-hinge or ensemble"
             )),
         }
     }
@@ -90,6 +120,7 @@ impl Default for TrainConfig {
             calibration_folds: 5,
             average: true,
             loss: Loss::Softmax,
+            decay: 0.0,
         }
     }
 }
@@ -99,6 +130,14 @@ impl Default for TrainConfig {
 pub struct Classifier {
     vocab: Vocabulary,
     labels: Vec<String>,
+    /// One linear model per loss of [`Loss::members`]; their calibrated probabilities are
+    /// averaged.
+    members: Vec<Member>,
+}
+
+/// One linear model over the classifier's features.
+#[derive(Debug, Clone)]
+struct Member {
     /// Row-major `[feature][class]`.
     weights: Vec<f32>,
     bias: Vec<f32>,
@@ -148,12 +187,14 @@ struct Fitted {
     bias: Vec<f32>,
 }
 
+/// Fits one linear model to minimise `loss`.
 fn fit_weights(
     rows: &[SparseRow],
     y: &[usize],
     k: usize,
     n_feat: usize,
     cfg: &TrainConfig,
+    loss: Objective,
 ) -> Fitted {
     let mut w = vec![0f32; n_feat * k];
     let mut g2 = vec![0f32; n_feat * k];
@@ -183,7 +224,7 @@ fn fit_weights(
                     *zc += x * wc;
                 }
             }
-            loss_gradient(cfg.loss, &mut z, y[i]);
+            loss_gradient(loss, &mut z, y[i]);
             for (&j, &x) in row.idx.iter().zip(&row.val) {
                 let base = j as usize * k;
                 let ws = &mut w[base..base + k];
@@ -206,6 +247,18 @@ fn fit_weights(
                 ub[c] -= step * delta;
             }
         }
+        if cfg.decay > 0.0 {
+            // Proximal step of (decay/2)|w|^2 at each coordinate's AdaGrad rate.
+            for (i, (wv, gv)) in w.iter_mut().zip(&g2).enumerate() {
+                let rate = cfg.learning_rate / (gv + EPS).sqrt();
+                let shrunk = *wv / (1.0 + rate * cfg.decay);
+                let delta = *wv - shrunk;
+                *wv = shrunk;
+                if let Some(uv) = u.get_mut(i) {
+                    *uv -= step * delta;
+                }
+            }
+        }
     }
     if cfg.average && step > 0.0 {
         for (wv, uv) in w.iter_mut().zip(&u) {
@@ -222,13 +275,13 @@ fn fit_weights(
 }
 
 /// Turns the scores `z` of an example of class `yi` into the gradient of the loss by them.
-fn loss_gradient(loss: Loss, z: &mut [f32], yi: usize) {
+fn loss_gradient(loss: Objective, z: &mut [f32], yi: usize) {
     match loss {
-        Loss::Softmax => {
+        Objective::Softmax => {
             softmax_in_place(z);
             z[yi] -= 1.0;
         }
-        Loss::SquaredHinge => {
+        Objective::SquaredHinge => {
             for (c, zc) in z.iter_mut().enumerate() {
                 let target = if c == yi { 1.0 } else { -1.0 };
                 let slack = 1.0 - target * *zc;
@@ -319,71 +372,98 @@ pub struct CvPrediction {
     pub gold_confidence: f32,
 }
 
+/// Sorted labels and the label index of every example; fails with fewer than two labels.
+fn index_labels(examples: &[Example]) -> Result<(Vec<String>, Vec<usize>), NluError> {
+    let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
+    labels.sort();
+    labels.dedup();
+    if labels.len() < 2 {
+        return Err(NluError::TooFewLabels(labels.len()));
+    }
+    let y = examples
+        .iter()
+        .map(|e| labels.binary_search(&e.label).unwrap_or(0))
+        .collect();
+    Ok((labels, y))
+}
+
+/// Calibrated probabilities: the mean over members of `softmax(logits / temperature)`.
+fn mix(logits: &[Vec<f32>], temperatures: &[f32]) -> Vec<f32> {
+    let k = logits.first().map_or(0, Vec::len);
+    let mut p = vec![0f32; k];
+    let n = logits.len().max(1) as f32;
+    for (z, &t) in logits.iter().zip(temperatures) {
+        let mut q: Vec<f32> = z.iter().map(|v| v / t).collect();
+        softmax_in_place(&mut q);
+        for (pc, qc) in p.iter_mut().zip(&q) {
+            *pc += qc / n;
+        }
+    }
+    p
+}
+
 impl Classifier {
     /// Trains a classifier on `examples`; fails when there is no example or fewer than two labels.
     pub fn train(examples: &[Example], cfg: &TrainConfig) -> Result<Self, NluError> {
-        let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
-        labels.sort();
-        labels.dedup();
-        if labels.len() < 2 {
-            return Err(NluError::TooFewLabels(labels.len()));
-        }
-        let y: Vec<usize> = examples
-            .iter()
-            .map(|e| labels.binary_search(&e.label).unwrap_or(0))
-            .collect();
+        let (labels, y) = index_labels(examples)?;
         let k = labels.len();
-        let mut temperature = 1.0;
-        if cfg.calibration_folds >= 2 && examples.len() >= cfg.calibration_folds * 2 {
-            let oof = out_of_fold_logits(examples, &y, k, cfg);
-            temperature = fit_temperature(&oof, &y);
+        let objectives = cfg.loss.members();
+        let folds = calibration_folds(cfg);
+        let mut temperatures = vec![1.0; objectives.len()];
+        if folds >= 2 && examples.len() >= folds * 2 {
+            let oof = out_of_fold_logits(examples, &y, k, cfg, folds);
+            for (t, member_oof) in temperatures.iter_mut().zip(&oof) {
+                *t = fit_temperature(member_oof, &y);
+            }
         }
         let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         let vocab = Vocabulary::fit(&texts, &cfg.features, cfg.min_df);
         let rows: Vec<SparseRow> = texts.iter().map(|t| vocab.vectorize(t)).collect();
-        let fitted = fit_weights(&rows, &y, k, vocab.len(), cfg);
+        let members = objectives
+            .iter()
+            .zip(temperatures)
+            .map(|(&objective, temperature)| {
+                let fitted = fit_weights(&rows, &y, k, vocab.len(), cfg, objective);
+                Member {
+                    weights: fitted.weights,
+                    bias: fitted.bias,
+                    temperature,
+                }
+            })
+            .collect();
         Ok(Self {
             vocab,
             labels,
-            weights: fitted.weights,
-            bias: fitted.bias,
-            temperature,
+            members,
         })
     }
 
-    /// K-fold cross-validated predictions for every example (no calibration), in input order.
+    /// K-fold cross-validated predictions for every example, in input order. Uncalibrated
+    /// probabilities for a single loss; for [`Loss::Ensemble`] the members' probabilities are
+    /// calibrated on these out-of-fold scores and averaged, as in a trained model.
     pub fn cross_validate(
         examples: &[Example],
         cfg: &TrainConfig,
         folds: usize,
     ) -> Result<Vec<CvPrediction>, NluError> {
-        let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
-        labels.sort();
-        labels.dedup();
-        if labels.len() < 2 {
-            return Err(NluError::TooFewLabels(labels.len()));
-        }
-        let y: Vec<usize> = examples
-            .iter()
-            .map(|e| labels.binary_search(&e.label).unwrap_or(0))
-            .collect();
-        let cv = TrainConfig {
-            calibration_folds: folds.max(2),
-            ..cfg.clone()
+        let (labels, y) = index_labels(examples)?;
+        let oof = out_of_fold_logits(examples, &y, labels.len(), cfg, folds.max(2));
+        let temperatures: Vec<f32> = if oof.len() > 1 {
+            oof.iter().map(|m| fit_temperature(m, &y)).collect()
+        } else {
+            vec![1.0; oof.len()]
         };
-        let oof = out_of_fold_logits(examples, &y, labels.len(), &cv);
-        Ok(oof
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut z)| {
-                softmax_in_place(&mut z);
-                let (best, conf) = argmax(&z);
+        Ok((0..examples.len())
+            .map(|i| {
+                let logits: Vec<Vec<f32>> = oof.iter().map(|m| m[i].clone()).collect();
+                let p = mix(&logits, &temperatures);
+                let (best, conf) = argmax(&p);
                 CvPrediction {
                     index: i,
                     gold: labels[y[i]].clone(),
                     predicted: labels[best].clone(),
                     confidence: conf,
-                    gold_confidence: z[y[i]],
+                    gold_confidence: p[y[i]],
                 }
             })
             .collect())
@@ -394,9 +474,15 @@ impl Classifier {
         &self.labels
     }
 
-    /// The fitted softmax temperature (1.0 when not calibrated).
+    /// The fitted softmax temperature (1.0 when not calibrated); of the first member for an
+    /// ensemble.
     pub fn temperature(&self) -> f32 {
-        self.temperature
+        self.members.first().map_or(1.0, |m| m.temperature)
+    }
+
+    /// The fitted temperature of every member (one unless the loss is an ensemble).
+    pub fn temperatures(&self) -> Vec<f32> {
+        self.members.iter().map(|m| m.temperature).collect()
     }
 
     /// Number of feature columns.
@@ -407,10 +493,34 @@ impl Classifier {
     /// Calibrated probabilities of every label, in [`Classifier::labels`] order.
     pub fn probabilities(&self, text: &str) -> Vec<f32> {
         let row = self.vocab.vectorize(text);
-        let mut z = logits_of(&self.weights, &self.bias, &row);
-        z.iter_mut().for_each(|v| *v /= self.temperature);
-        softmax_in_place(&mut z);
-        z
+        if let [m] = self.members.as_slice() {
+            let mut z = logits_of(&m.weights, &m.bias, &row);
+            z.iter_mut().for_each(|v| *v /= m.temperature);
+            softmax_in_place(&mut z);
+            return z;
+        }
+        let logits: Vec<Vec<f32>> = self
+            .members
+            .iter()
+            .map(|m| logits_of(&m.weights, &m.bias, &row))
+            .collect();
+        let temperatures = self.temperatures();
+        mix(&logits, &temperatures)
+    }
+
+    /// The calibrated probabilities of each member alone (one vector for a single loss; the
+    /// softmax then the squared-hinge model for an ensemble), to compare members with their mix.
+    pub fn member_probabilities(&self, text: &str) -> Vec<Vec<f32>> {
+        let row = self.vocab.vectorize(text);
+        self.members
+            .iter()
+            .map(|m| {
+                let mut z = logits_of(&m.weights, &m.bias, &row);
+                z.iter_mut().for_each(|v| *v /= m.temperature);
+                softmax_in_place(&mut z);
+                z
+            })
+            .collect()
     }
 
     /// Labels with calibrated probabilities, most likely first (ties by label name).
@@ -442,15 +552,27 @@ pub(super) fn argmax(p: &[f32]) -> (usize, f32) {
     best
 }
 
+/// Folds of the temperature fit: `cfg.calibration_folds`, at least 3 for an ensemble (whose
+/// members must be put on one probability scale).
+fn calibration_folds(cfg: &TrainConfig) -> usize {
+    match cfg.loss {
+        Loss::Ensemble => cfg.calibration_folds.max(3),
+        Loss::Softmax | Loss::SquaredHinge => cfg.calibration_folds,
+    }
+}
+
+/// Out-of-fold logits of every example, one vector per member of `cfg.loss` (the members of
+/// a fold share its vocabulary and rows).
 fn out_of_fold_logits(
     examples: &[Example],
     y: &[usize],
     k: usize,
     cfg: &TrainConfig,
-) -> Vec<Vec<f32>> {
-    let folds = cfg.calibration_folds;
+    folds: usize,
+) -> Vec<Vec<Vec<f32>>> {
+    let objectives = cfg.loss.members();
     let fold = fold_assignment(y, k, folds, cfg.seed);
-    let mut oof = vec![Vec::new(); examples.len()];
+    let mut oof = vec![vec![Vec::new(); examples.len()]; objectives.len()];
     for f in 0..folds {
         let train_idx: Vec<usize> = (0..examples.len()).filter(|&i| fold[i] != f).collect();
         let texts: Vec<&str> = train_idx
@@ -460,13 +582,15 @@ fn out_of_fold_logits(
         let vocab = Vocabulary::fit(&texts, &cfg.features, cfg.min_df);
         let rows: Vec<SparseRow> = texts.iter().map(|t| vocab.vectorize(t)).collect();
         let ys: Vec<usize> = train_idx.iter().map(|&i| y[i]).collect();
-        let fitted = fit_weights(&rows, &ys, k, vocab.len(), cfg);
-        for i in (0..examples.len()).filter(|&i| fold[i] == f) {
-            oof[i] = logits_of(
-                &fitted.weights,
-                &fitted.bias,
-                &vocab.vectorize(&examples[i].text),
-            );
+        let held_out: Vec<(usize, SparseRow)> = (0..examples.len())
+            .filter(|&i| fold[i] == f)
+            .map(|i| (i, vocab.vectorize(&examples[i].text)))
+            .collect();
+        for (member, &objective) in oof.iter_mut().zip(objectives) {
+            let fitted = fit_weights(&rows, &ys, k, vocab.len(), cfg, objective);
+            for (i, row) in &held_out {
+                member[*i] = logits_of(&fitted.weights, &fitted.bias, row);
+            }
         }
     }
     oof
@@ -503,8 +627,8 @@ mod tests {
     }
 
     #[test]
-    fn learns_a_toy_problem_deterministically_with_either_loss() {
-        for loss in [Loss::Softmax, Loss::SquaredHinge] {
+    fn learns_a_toy_problem_deterministically_with_every_loss() {
+        for loss in [Loss::Softmax, Loss::SquaredHinge, Loss::Ensemble] {
             let cfg = TrainConfig {
                 calibration_folds: 3,
                 loss,
@@ -523,7 +647,76 @@ mod tests {
             );
         }
         assert_eq!("squared-hinge".parse::<Loss>(), Ok(Loss::SquaredHinge));
+        assert_eq!("ensemble".parse::<Loss>(), Ok(Loss::Ensemble));
         assert!("hinge-ish".parse::<Loss>().is_err());
+    }
+
+    #[test]
+    fn ensemble_calibrates_both_members_and_averages_probabilities() {
+        // Even when asked for no calibration, an ensemble fits one temperature per member.
+        let cfg = TrainConfig {
+            calibration_folds: 0,
+            loss: Loss::Ensemble,
+            ..TrainConfig::default()
+        };
+        let ens = Classifier::train(&toy(), &cfg).unwrap();
+        let t = ens.temperatures();
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|&t| t > 0.0 && t.is_finite()));
+        assert!(
+            t.iter().all(|&t| (t - 1.0).abs() > 1e-6),
+            "fitted, not left at 1: {t:?}"
+        );
+        // Its probabilities are the mean of the members' calibrated probabilities.
+        let single = |loss, temperature: f32| {
+            let c = Classifier::train(
+                &toy(),
+                &TrainConfig {
+                    calibration_folds: 0,
+                    loss,
+                    ..TrainConfig::default()
+                },
+            )
+            .unwrap();
+            let m = &c.members[0];
+            let row = c.vocab.vectorize("cancel my order please");
+            let mut z = logits_of(&m.weights, &m.bias, &row);
+            z.iter_mut().for_each(|v| *v /= temperature);
+            softmax_in_place(&mut z);
+            z
+        };
+        let a = single(Loss::Softmax, t[0]);
+        let b = single(Loss::SquaredHinge, t[1]);
+        let p = ens.probabilities("cancel my order please");
+        assert_eq!(p.len(), 3);
+        for ((pc, ac), bc) in p.iter().zip(&a).zip(&b) {
+            assert!((pc - (ac + bc) / 2.0).abs() < 1e-5, "{p:?} {a:?} {b:?}");
+        }
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        let members = ens.member_probabilities("cancel my order please");
+        assert_eq!(members.len(), 2);
+        assert!((members[0][0] - a[0]).abs() < 1e-6 && (members[1][0] - b[0]).abs() < 1e-6);
+        assert_eq!(ens.predict("cancel my order please").0, "cancel");
+        let cv = Classifier::cross_validate(&toy(), &cfg, 3).unwrap();
+        assert_eq!(cv.len(), 15);
+        assert!(cv.iter().all(|c| (0.0..=1.0).contains(&c.confidence)));
+    }
+
+    #[test]
+    fn weight_decay_shrinks_the_weights_and_still_learns() {
+        let norm = |decay| {
+            let cfg = TrainConfig {
+                calibration_folds: 0,
+                decay,
+                ..TrainConfig::default()
+            };
+            let c = Classifier::train(&toy(), &cfg).unwrap();
+            assert_eq!(c.predict("please cancel").0, "cancel", "decay {decay}");
+            assert_eq!(c.predict("where is my order").0, "track", "decay {decay}");
+            c.members[0].weights.iter().map(|w| w * w).sum::<f32>()
+        };
+        let (none, some) = (norm(0.0), norm(0.1));
+        assert!(some < none, "{some} < {none}");
     }
 
     #[test]

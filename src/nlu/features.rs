@@ -34,6 +34,9 @@ pub struct FeatureConfig {
     pub han_max: usize,
     /// Add word unigrams and bigrams (Unicode words for Latin, jieba words for Han).
     pub words: bool,
+    /// Longest word n-gram when `words` is on: 1 (unigrams only), 2 (and bigrams, the
+    /// default) or 3 (and trigrams); larger values act as 3.
+    pub word_max: usize,
     /// L2-normalise the char n-gram block and the word block separately (each to 1/sqrt 2)
     /// instead of jointly. Off: it did not help on the validation splits.
     pub split_norm: bool,
@@ -46,6 +49,7 @@ impl Default for FeatureConfig {
             latin_max: 5,
             han_max: 3,
             words: true,
+            word_max: 2,
             split_norm: false,
         }
     }
@@ -94,6 +98,15 @@ const NS_WORD: u8 = 3;
 const NS_BIGRAM: u8 = 4;
 const NS_ZHWORD: u8 = 5;
 const NS_OTHER: u8 = 6;
+const NS_TRIGRAM: u8 = 7;
+
+/// The key of a word trigram: the hashes of its three words, most recent first.
+fn trigram_key(h: u64, p1: u64, p2: u64) -> u64 {
+    word_key(finish(
+        seed(NS_TRIGRAM) ^ h ^ p1.rotate_left(23) ^ p2.rotate_left(41),
+        3,
+    ))
+}
 
 fn char_ngrams(chars: &[char], min: usize, max: usize, ns: u8, out: &mut Vec<u64>) {
     for start in 0..chars.len() {
@@ -114,6 +127,7 @@ fn char_ngrams(chars: &[char], min: usize, max: usize, ns: u8, out: &mut Vec<u64
 pub fn extract_keys(text: &str, cfg: &FeatureConfig, out: &mut Vec<u64>) {
     let norm = normalize_for_classifier(text, MAX_CLASSIFIER_CHARS);
     let mut prev_word: Option<u64> = None;
+    let mut prev_word2: Option<u64> = None;
     let mut han_run = String::new();
     let mut padded: Vec<char> = Vec::with_capacity(32);
     let flush_han = |run: &mut String, out: &mut Vec<u64>| {
@@ -129,12 +143,21 @@ pub fn extract_keys(text: &str, cfg: &FeatureConfig, out: &mut Vec<u64>) {
         char_ngrams(&marked, 1, cfg.han_max, NS_HAN, out);
         if cfg.words {
             let mut prev: Option<u64> = None;
+            let mut prev2: Option<u64> = None;
             for tok in JIEBA.cut(run, false) {
                 let h = fnv_str(seed(NS_ZHWORD), tok.word);
                 out.push(word_key(finish(h, 0)));
-                if let Some(p) = prev {
+                if let Some(p) = prev
+                    && cfg.word_max >= 2
+                {
                     out.push(word_key(finish(p.rotate_left(17) ^ h, 1)));
+                    if let Some(p2) = prev2
+                        && cfg.word_max >= 3
+                    {
+                        out.push(trigram_key(h, p, p2));
+                    }
                 }
+                prev2 = prev;
                 prev = Some(h);
             }
         }
@@ -159,12 +182,20 @@ pub fn extract_keys(text: &str, cfg: &FeatureConfig, out: &mut Vec<u64>) {
             if cfg.words {
                 let h = fnv_str(seed(NS_WORD), word);
                 out.push(word_key(finish(h, 0)));
-                if let Some(p) = prev_word {
+                if let Some(p) = prev_word
+                    && cfg.word_max >= 2
+                {
                     out.push(word_key(finish(
                         fnv_str(seed(NS_BIGRAM), word) ^ p.rotate_left(23),
                         2,
                     )));
+                    if let Some(p2) = prev_word2
+                        && cfg.word_max >= 3
+                    {
+                        out.push(trigram_key(h, p, p2));
+                    }
                 }
+                prev_word2 = prev_word;
                 prev_word = Some(h);
             }
         } else {
@@ -329,6 +360,33 @@ mod tests {
         extract_keys("我要两斤西红柿 and 3 tomatoes!", &cfg, &mut b);
         assert_eq!(a, b);
         assert!(a.len() > 20);
+    }
+
+    #[test]
+    fn word_trigrams_add_keys_only_when_asked() {
+        let two = FeatureConfig::default();
+        let three = FeatureConfig {
+            word_max: 3,
+            ..FeatureConfig::default()
+        };
+        let one = FeatureConfig {
+            word_max: 1,
+            ..FeatureConfig::default()
+        };
+        let count = |text: &str, cfg: &FeatureConfig| {
+            let mut keys = Vec::new();
+            extract_keys(text, cfg, &mut keys);
+            keys
+        };
+        let text = "please cancel my order";
+        let (k1, k2, k3) = (count(text, &one), count(text, &two), count(text, &three));
+        // Four words: three bigrams, two trigrams.
+        assert_eq!(k2.len(), k1.len() + 3);
+        assert_eq!(k3.len(), k2.len() + 2);
+        assert!(k2.iter().all(|k| k3.contains(k)), "trigrams only add keys");
+        // jieba words in a Han run get trigrams too.
+        let zh = "我想取消今天的订单";
+        assert!(count(zh, &three).len() > count(zh, &two).len());
     }
 
     #[test]
