@@ -199,14 +199,14 @@ impl Engine {
         let (mut state, mut version, mut step, mut recorded) = {
             let mut attempt = 0;
             loop {
-                let (mut state, version, data) =
+                let (mut state, version, mut data) =
                     TurnData::split(view, membership.clone(), offers.clone(), s.now());
                 if let Some(l) = inbound.lang.filter(|_| !state.lang_fixed) {
                     state.lang = l;
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let step = dialog::step(&mut state, event.clone(), &data.context(self));
+                let step = self.step(&mut state, event.clone(), &mut data).await?;
                 // The usual turn (no command to run, no queue to leave or report) saves its
                 // state and its transcript in one write transaction.
                 let saved = if step.commands.is_empty() && !leaving_queue && state.handoff.is_none()
@@ -275,17 +275,16 @@ impl Engine {
                 let view = s
                     .turn_view::<DialogState>(inbound.channel, &inbound.user, None)
                     .await?;
-                let (stored, stored_version, data) = TurnData::split(view, None, vec![], s.now());
+                let (stored, stored_version, mut data) =
+                    TurnData::split(view, None, vec![], s.now());
                 if stored_version != version {
                     state = stored;
                     version = stored_version;
                 }
                 let mut next = state.clone();
-                let more = dialog::step(
-                    &mut next,
-                    Event::Outcome(outcome.clone()),
-                    &data.context(self),
-                );
+                let more = self
+                    .step(&mut next, Event::Outcome(outcome.clone()), &mut data)
+                    .await?;
                 // A question the turn already has a silent answer to costs no round.
                 let more_commands: Vec<Command> = more
                     .commands
@@ -344,6 +343,33 @@ impl Engine {
             duplicate: false,
             flow: state.flow_name(),
         })
+    }
+
+    /// Steps the dialog. The turn's data starts without the free slots (a read of every slot
+    /// of the week that most turns never look at); a step that asked for them is run again
+    /// from the same state with them read. The step is pure, so the second run is the step it
+    /// would have been with the slots at hand.
+    async fn step(
+        &self,
+        state: &mut DialogState,
+        event: Event,
+        data: &mut TurnData,
+    ) -> Result<dialog::Step, ServiceError> {
+        if data.free_slots.is_none() {
+            let mut trial = state.clone();
+            let ctx = data.context(self);
+            let step = dialog::step(&mut trial, event.clone(), &ctx);
+            if !ctx.slots_wanted() {
+                *state = trial;
+                return Ok(step);
+            }
+            data.free_slots = Some(
+                self.services
+                    .free_slots_of(&data.orders, &data.addresses)
+                    .await?,
+            );
+        }
+        Ok(dialog::step(state, event, &data.context(self)))
     }
 
     /// Runs one command. `verdicts` holds the risk verdicts of the orders this turn placed, so
@@ -516,7 +542,8 @@ struct TurnData {
     catalog: crate::store::Catalog,
     orders: Vec<crate::domain::Order>,
     addresses: Vec<crate::domain::DeliveryAddress>,
-    free_slots: HashMap<String, Vec<FreeSlot>>,
+    /// Read when a step first asks for them (see `Engine::step`).
+    free_slots: Option<HashMap<String, Vec<FreeSlot>>>,
     membership: Option<crate::services::Membership>,
     offers: Vec<crate::services::OfferView>,
 }
@@ -535,7 +562,6 @@ impl TurnData {
             catalog,
             orders,
             addresses,
-            free_slots,
             ..
         } = view;
         let data = TurnData {
@@ -543,7 +569,7 @@ impl TurnData {
             catalog,
             orders,
             addresses,
-            free_slots,
+            free_slots: None,
             membership,
             offers,
         };
@@ -557,7 +583,8 @@ impl TurnData {
             catalog: &self.catalog,
             orders: &self.orders,
             addresses: &self.addresses,
-            free_slots: &self.free_slots,
+            free_slots: self.free_slots.as_ref(),
+            slots_wanted: std::cell::Cell::new(false),
             faq: &engine.faq,
             membership: self.membership.as_ref(),
             offers: &self.offers,

@@ -1,5 +1,6 @@
 //! What a step may read: loaded by the service layer before each turn, never written.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -30,8 +31,11 @@ pub struct Context<'a> {
     pub orders: &'a [Order],
     /// The customer's saved addresses, newest (default) first.
     pub addresses: &'a [DeliveryAddress],
-    /// Bookable slots per delivery zone, for the zones this customer uses.
-    pub free_slots: &'a HashMap<String, Vec<FreeSlot>>,
+    /// Bookable slots per delivery zone, for the zones this customer uses; `None` when the
+    /// caller has not read them (see [`Context::slots_for`]).
+    pub free_slots: Option<&'a HashMap<String, Vec<FreeSlot>>>,
+    /// Set when a step asked for slots that were not given (see [`Context::slots_wanted`]).
+    pub slots_wanted: Cell<bool>,
     pub faq: &'a Faq,
     pub membership: Option<&'a Membership>,
     /// Substitution offers waiting for the customer's answer, newest first (loaded only when
@@ -75,8 +79,23 @@ impl Context<'_> {
         self.addresses.iter().find(|a| a.id == Some(id))
     }
 
+    /// The bookable slots of a zone. Without `free_slots` this answers "none" and notes that
+    /// the step wanted them: the step's result is then not to be used, and the caller runs it
+    /// again (from the same state) with the slots read. Reading them costs a query over every
+    /// slot of the week, which most turns never look at.
     pub fn slots_for(&self, zone: &str) -> &[FreeSlot] {
-        self.free_slots.get(zone).map(Vec::as_slice).unwrap_or(&[])
+        match self.free_slots {
+            Some(free) => free.get(zone).map(Vec::as_slice).unwrap_or(&[]),
+            None => {
+                self.slots_wanted.set(true);
+                &[]
+            }
+        }
+    }
+
+    /// Whether a step looked for slots this context did not have.
+    pub fn slots_wanted(&self) -> bool {
+        self.slots_wanted.get()
     }
 
     /// The best substitute for a short item (see [`crate::domain::substitute::best_substitute`]),

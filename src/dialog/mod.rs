@@ -232,7 +232,8 @@ mod tests {
             catalog: &[],
             orders: &[],
             addresses: &[],
-            free_slots: &free_slots,
+            free_slots: Some(&free_slots),
+            slots_wanted: std::cell::Cell::new(false),
             faq: &faq,
             membership: None,
             offers: &[],
@@ -279,6 +280,38 @@ mod tests {
             flagged: true,
             summary: "large order".into(),
         };
-        assert!(!flagged.is_silent(), "a flagged order is handed to a person");
+        assert!(
+            !flagged.is_silent(),
+            "a flagged order is handed to a person"
+        );
+    }
+
+    /// A context without the free slots answers "none" and says a step wanted them, so that
+    /// the engine reads them and runs the step again; with them, it notes nothing.
+    #[test]
+    fn a_context_without_slots_notes_that_a_step_wanted_them() {
+        let rules = BusinessRules::default();
+        let faq = Faq::default();
+        let slots = HashMap::from([("huangpu".to_owned(), vec![])]);
+        let mut ctx = Context {
+            now: chrono::Utc::now(),
+            rules: &rules,
+            catalog: &[],
+            orders: &[],
+            addresses: &[],
+            free_slots: None,
+            slots_wanted: std::cell::Cell::new(false),
+            faq: &faq,
+            membership: None,
+            offers: &[],
+            public_url: "http://localhost",
+        };
+        assert!(!ctx.slots_wanted());
+        assert!(ctx.slots_for("huangpu").is_empty());
+        assert!(ctx.slots_wanted());
+        ctx.free_slots = Some(&slots);
+        ctx.slots_wanted.set(false);
+        assert!(ctx.slots_for("huangpu").is_empty());
+        assert!(!ctx.slots_wanted(), "given slots, nothing is wanted");
     }
 }

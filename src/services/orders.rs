@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde_json::json;
 
+use crate::analytics::risk::RiskAssessment;
 use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
     OrderStatus, Product, Quantity, Sku, TZ,
 };
-use crate::analytics::risk::RiskAssessment;
 use crate::services::{Actor, ServiceError, Services};
 use crate::store::Tx;
 use crate::store::repo::{Cancellation, NewOrder, NewOrderLine, OrderRow, OutboxEvent};

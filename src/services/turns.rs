@@ -4,7 +4,8 @@
 //! this? the dialog state, orders, addresses, free slots): on SQLite each one is a pool checkout
 //! plus BEGIN and COMMIT round trips to the connection's worker thread, which cost more than
 //! the queries. One snapshot also means the step sees the orders and the slots as of one
-//! instant. (The store runs that snapshot inline on a SQLite file: see `store::turn`.)
+//! instant. (The store runs that snapshot inline on a SQLite file: see `store::turn`.) The
+//! free slots are read apart, only by the turns that offer one (see `conversation`).
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use crate::services::catalog::slot_range;
 use crate::services::conversations::parse_state;
 use crate::services::{FreeSlot, ServiceError, Services};
 use crate::store::Catalog;
+use crate::store::zones_of;
 
 /// Everything a turn of the dialog reads about a conversation and its customer.
 pub struct TurnView<S> {
@@ -32,8 +34,6 @@ pub struct TurnView<S> {
     /// The customer's orders, newest first.
     pub orders: Vec<Order>,
     pub addresses: Vec<DeliveryAddress>,
-    /// Free slots of every zone the customer has an address or an active order in.
-    pub free_slots: HashMap<String, Vec<FreeSlot>>,
 }
 
 impl Services {
@@ -47,17 +47,11 @@ impl Services {
         message_id: Option<&str>,
     ) -> Result<TurnView<S>, ServiceError> {
         let catalog = self.catalog().await?;
-        let slots = self.rules.slots.slots_from(self.now());
         let snap = self
             .store
-            .turn_snapshot(channel, user, message_id, slot_range(&slots))
+            .turn_snapshot(channel, user, message_id, None)
             .await?;
         let (state, version) = parse_state(snap.conversation);
-        let free_slots = snap
-            .slot_usage
-            .iter()
-            .map(|(zone, usage)| (zone.clone(), self.free_slots_from(&slots, usage)))
-            .collect();
         Ok(TurnView {
             seen_before: snap.seen_before,
             held_by_agent: snap
@@ -69,7 +63,26 @@ impl Services {
             catalog,
             orders: snap.orders,
             addresses: snap.addresses,
-            free_slots,
         })
+    }
+
+    /// The bookable slots of every zone the customer has an address or an active order in.
+    /// Not part of [`TurnView`]: it reads every slot of the week, and most turns never offer
+    /// one (the conversation engine reads it for the steps that do).
+    pub async fn free_slots_of(
+        &self,
+        orders: &[Order],
+        addresses: &[DeliveryAddress],
+    ) -> Result<HashMap<String, Vec<FreeSlot>>, ServiceError> {
+        let zones = zones_of(orders, addresses);
+        let slots = self.rules.slots.slots_from(self.now());
+        let Some((from, to)) = slot_range(&slots).filter(|_| !zones.is_empty()) else {
+            return Ok(HashMap::new());
+        };
+        let usage = self.store.zones_slot_usage(&zones, from, to).await?;
+        Ok(usage
+            .iter()
+            .map(|(zone, usage)| (zone.clone(), self.free_slots_from(&slots, usage)))
+            .collect())
     }
 }

@@ -391,7 +391,10 @@ fn literal_limit_one(st: &Statement) -> Option<Statement> {
     let (last, rest) = values.0.split_last()?;
     let one = matches!(
         last,
-        Value::BigUnsigned(Some(1)) | Value::BigInt(Some(1)) | Value::Unsigned(Some(1)) | Value::Int(Some(1))
+        Value::BigUnsigned(Some(1))
+            | Value::BigInt(Some(1))
+            | Value::Unsigned(Some(1))
+            | Value::Int(Some(1))
     );
     one.then(|| Statement {
         sql: format!("{head} LIMIT 1"),
@@ -690,7 +693,11 @@ mod tests {
             .build(DbBackend::Sqlite);
         let lit = literal_limit_one(&one).unwrap();
         assert!(lit.sql.ends_with(" LIMIT 1"), "{}", lit.sql);
-        assert_eq!(lit.values.map(|v| v.0.len()), Some(1), "the filter value stays bound");
+        assert_eq!(
+            lit.values.map(|v| v.0.len()),
+            Some(1),
+            "the filter value stays bound"
+        );
         // other limits and offsets are left alone
         let two = crate::store::entities::conversations::Entity::find()
             .limit(2)

@@ -63,7 +63,7 @@ pub struct TurnWrite<'a> {
 }
 
 /// The zones whose free slots a turn may offer.
-fn zones_of(orders: &[Order], addresses: &[DeliveryAddress]) -> Vec<String> {
+pub fn zones_of(orders: &[Order], addresses: &[DeliveryAddress]) -> Vec<String> {
     let mut zones: Vec<String> = addresses.iter().map(|a| a.zone.clone()).collect();
     zones.extend(
         orders
@@ -116,6 +116,30 @@ impl Store {
             addresses,
             slot_usage,
         })
+    }
+
+    /// Usage of the slots starting in `[from, to)` in each of `zones` (in that order), in one
+    /// read transaction.
+    pub async fn zones_slot_usage(
+        &self,
+        zones: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, SlotUsage)>, StoreError> {
+        if let Some(inline) = &self.inline {
+            return inline.read(|c| {
+                zones
+                    .iter()
+                    .map(|z| Ok((z.clone(), c.slot_usage_between(z, from, to)?)))
+                    .collect()
+            });
+        }
+        let tx = self.begin_read().await?;
+        let mut out = Vec::with_capacity(zones.len());
+        for z in zones {
+            out.push((z.clone(), tx.slot_usage_between(z, from, to).await?));
+        }
+        Ok(out)
     }
 
     /// Writes a turn in one transaction: the message id first (a duplicate writes nothing),
