@@ -1,32 +1,21 @@
 //! Web chat sessions, the handoff queue and cancels saved by an offer.
 
 use rand::Rng;
-use sha2::{Digest, Sha256};
 
 use crate::domain::{CancelReason, Channel, Customer};
+use crate::services::secrets::{random_token, sha256_hex};
 use crate::services::{Saved, ServiceError, Services};
-
-/// Tokens are stored only as SHA-256 hashes: a leaked database gives no usable sessions.
-fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 impl Services {
     /// Creates an anonymous web customer session; returns `(token, web user id)`.
     pub async fn create_web_session(&self) -> Result<(String, String), ServiceError> {
         // ThreadRng is not Send: draw everything before the first await.
-        let (token, user) = {
-            let mut rng = rand::rng();
-            (
-                format!("{:032x}{:032x}", rng.random::<u128>(), rng.random::<u128>()),
-                format!("w{:024x}", rng.random::<u128>() >> 32),
-            )
-        };
+        let (token, user) = (
+            random_token(),
+            format!("w{:024x}", rand::rng().random::<u128>() >> 32),
+        );
         let tx = self.store.begin_write().await?;
-        tx.insert_web_session(&hash_token(&token), &user, self.now())
+        tx.insert_web_session(&sha256_hex(&token), &user, self.now())
             .await?;
         tx.commit().await?;
         Ok((token, user))
@@ -37,7 +26,7 @@ impl Services {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
-        let hash = hash_token(token);
+        let hash = sha256_hex(token);
         if let Some(user) = self.web_sessions.get(&hash) {
             return Ok(Some(user));
         }

@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::dialog::{DialogState, Reply};
 use crate::domain::{
@@ -17,6 +15,7 @@ use crate::domain::{
 use crate::handoff::{
     self, AgentStats, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
 };
+use crate::services::secrets::{random_token, sha256_hex};
 use crate::services::{Actor, Saved, ServiceError, Services};
 use crate::store::repo::{AgentRow, ChatLine, OutboxEvent};
 use crate::store::{StoreError, TurnWrite};
@@ -91,18 +90,6 @@ pub struct ConversationView {
 /// Transcript lines the console loads.
 const TRANSCRIPT_LINES: u64 = 200;
 const MAX_AGENT_TEXT_CHARS: usize = 2000;
-
-fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_hex() -> String {
-    let mut rng = rand::rng();
-    format!("{:032x}{:032x}", rng.random::<u128>(), rng.random::<u128>())
-}
 
 /// An argon2id hash (PHC string) of a password.
 pub fn hash_password(password: &str) -> Result<String, HandoffError> {
@@ -234,8 +221,8 @@ impl Services {
             return Err(HandoffError::BadCredentials);
         };
         check_duty(agent.role, duty)?;
-        let token = random_hex();
-        let csrf = random_hex();
+        let token = random_token();
+        let csrf = random_token();
         let now = self.now();
         let expires = now + chrono::Duration::hours(i64::from(self.handoff.session_hours));
         let tx = self.store.begin_write().await?;

@@ -16,6 +16,7 @@ mod membership;
 mod orders;
 mod outbox;
 mod risk;
+pub mod secrets;
 mod turns;
 pub use turns::TurnView;
 mod warehouse;

@@ -7,6 +7,7 @@
 //!   16 random bytes + big-endian u32 length + message + receive id (AppID or CorpID), padded
 //!   PKCS#7-style to 32-byte blocks (not the cipher's 16), then base64.
 
+use crate::services::secrets::hex;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
@@ -64,14 +65,6 @@ pub fn verify_signature(received: &str, parts: &[&str]) -> bool {
             .zip(expected.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// One account's token, AES key and receive id (AppID for an Official Account, CorpID for WeCom).
