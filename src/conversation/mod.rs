@@ -17,7 +17,7 @@ use crate::dialog::{
 };
 use crate::domain::{Channel, Customer, Lang, LatLon, Product};
 use crate::services::{
-    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, ServiceError, Services, TurnView,
+    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, ServiceError, Services, StateView,
 };
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
@@ -200,7 +200,7 @@ impl Engine {
             let mut attempt = 0;
             loop {
                 let (mut state, version, mut data) =
-                    TurnData::split(view, membership.clone(), offers.clone(), s.now());
+                    TurnData::split(view.into(), membership.clone(), offers.clone(), s.now());
                 if let Some(l) = inbound.lang.filter(|_| !state.lang_fixed) {
                     state.lang = l;
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
@@ -271,9 +271,10 @@ impl Engine {
             // saved since), and save it; on a conflict read again.
             let mut attempt = 0;
             loop {
-                // The message is recorded by now: no dedupe key for the outcome's saves.
+                // The message is recorded by now (no dedupe key for the outcome's saves), and
+                // the customer and an agent's hold were read at the turn's start.
                 let view = s
-                    .turn_view::<DialogState>(inbound.channel, &inbound.user, None)
+                    .after_command_view::<DialogState>(inbound.channel, &inbound.user, &customer)
                     .await?;
                 let (stored, stored_version, mut data) =
                     TurnData::split(view, None, vec![], s.now());
@@ -551,18 +552,17 @@ struct TurnData {
 impl TurnData {
     /// The dialog state and its version, and what the step reads beside them.
     fn split(
-        view: TurnView<DialogState>,
+        view: StateView<DialogState>,
         membership: Option<crate::services::Membership>,
         offers: Vec<crate::services::OfferView>,
         now: DateTime<Utc>,
     ) -> (DialogState, Option<i64>, TurnData) {
-        let TurnView {
+        let StateView {
             state,
             version,
             catalog,
             orders,
             addresses,
-            ..
         } = view;
         let data = TurnData {
             now,

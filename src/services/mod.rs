@@ -18,7 +18,7 @@ mod outbox;
 mod risk;
 pub mod secrets;
 mod turns;
-pub use turns::TurnView;
+pub use turns::{StateView, TurnView};
 mod warehouse;
 mod web_push;
 

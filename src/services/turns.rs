@@ -36,7 +36,52 @@ pub struct TurnView<S> {
     pub addresses: Vec<DeliveryAddress>,
 }
 
+/// What a turn reads again after a command (see [`Services::after_command_view`]).
+pub struct StateView<S> {
+    pub state: S,
+    pub version: Option<i64>,
+    pub catalog: Catalog,
+    pub orders: Vec<Order>,
+    pub addresses: Vec<DeliveryAddress>,
+}
+
+impl<S> From<TurnView<S>> for StateView<S> {
+    fn from(v: TurnView<S>) -> Self {
+        Self {
+            state: v.state,
+            version: v.version,
+            catalog: v.catalog,
+            orders: v.orders,
+            addresses: v.addresses,
+        }
+    }
+}
+
 impl Services {
+    /// The dialog state, orders and addresses of `customer`'s conversation as stored now, in
+    /// one transaction: what a turn reads again after one of its commands ran (the rest of a
+    /// [`TurnView`] cannot have changed in a way the turn acts on).
+    pub async fn after_command_view<S: DeserializeOwned + Default>(
+        &self,
+        channel: Channel,
+        user: &str,
+        customer: &Customer,
+    ) -> Result<StateView<S>, ServiceError> {
+        let catalog = self.catalog().await?;
+        let snap = self
+            .store
+            .after_command_snapshot(channel, user, customer.id)
+            .await?;
+        let (state, version) = parse_state(snap.conversation);
+        Ok(StateView {
+            state,
+            version,
+            catalog,
+            orders: snap.orders,
+            addresses: snap.addresses,
+        })
+    }
+
     /// Reads a turn's view of a conversation in one transaction. A dialog state that no longer
     /// parses (after an upgrade) starts over, as in [`Services::load_conversation`].
     /// `message_id` (the dedupe key) is only looked up here; the turn's first write records it.

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Channel, Customer, DeliveryAddress, Order};
+use crate::domain::{Channel, Customer, CustomerId, DeliveryAddress, Order};
 use crate::handoff::HandoffEntry;
 use crate::store::inline_sqlite::{Finish, Inline};
 use crate::store::{Store, StoreError};
@@ -31,6 +31,17 @@ pub struct TurnSnapshot {
     /// Usage of the slots in the asked range, for every zone the customer has an address or
     /// an active order in, by zone (sorted).
     pub slot_usage: Vec<(String, SlotUsage)>,
+}
+
+/// The part of a [`TurnSnapshot`] a command can change (see [`Store::after_command_snapshot`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AfterCommand {
+    /// The stored dialog state (JSON) and its version.
+    pub conversation: Option<(String, i64)>,
+    /// The customer's orders, newest first.
+    pub orders: Vec<Order>,
+    /// The customer's addresses, newest first.
+    pub addresses: Vec<DeliveryAddress>,
 }
 
 /// How a turn's write went.
@@ -115,6 +126,33 @@ impl Store {
             orders,
             addresses,
             slot_usage,
+        })
+    }
+
+    /// What a turn reads again after one of its commands ran: the dialog state (another
+    /// instance may have saved it), the orders and addresses (the command changed them). The
+    /// rest of a snapshot (the dedupe key, an agent's hold, the customer) is known to the turn
+    /// already, and two lookups less in the location and confirm turns are worth it.
+    pub async fn after_command_snapshot(
+        &self,
+        channel: Channel,
+        user: &str,
+        customer: CustomerId,
+    ) -> Result<AfterCommand, StoreError> {
+        if let Some(inline) = &self.inline {
+            return inline.read(|c| {
+                Ok(AfterCommand {
+                    conversation: c.load_conversation(channel, user)?,
+                    orders: c.orders_of(customer)?,
+                    addresses: c.addresses_of(customer)?,
+                })
+            });
+        }
+        let tx = self.begin_read().await?;
+        Ok(AfterCommand {
+            conversation: tx.load_conversation(channel, user).await?,
+            orders: tx.orders_of(customer).await?,
+            addresses: tx.addresses_of(customer).await?,
         })
     }
 
