@@ -114,7 +114,7 @@ impl Engine {
                 ..TurnResult::default()
             })
         };
-        // One read for the whole turn: agent hold, customer, state, orders, addresses, slots.
+        // One read for the whole turn: agent hold, customer, state, orders, addresses.
         let mut view = s
             .turn_view::<DialogState>(inbound.channel, &inbound.user, dedupe)
             .await?;
@@ -152,7 +152,7 @@ impl Engine {
                     .filter(|c| !c.is_control() || *c == '\n')
                     .take(MAX_TEXT_CHARS)
                     .collect();
-                let understanding = self.nlu.understand(&text, s.now(), &view.catalog);
+                let understanding = self.nlu.understand(&text, s.now(), &view.stored.catalog);
                 Event::Text {
                     text,
                     understanding,
@@ -200,7 +200,7 @@ impl Engine {
             let mut attempt = 0;
             loop {
                 let (mut state, version, mut data) =
-                    TurnData::split(view.into(), membership.clone(), offers.clone(), s.now());
+                    TurnData::split(view.stored, membership.clone(), offers.clone(), s.now());
                 if let Some(l) = inbound.lang.filter(|_| !state.lang_fixed) {
                     state.lang = l;
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {

@@ -16,8 +16,7 @@ use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::services::catalog::slot_range;
 use crate::services::conversations::parse_state;
 use crate::services::{FreeSlot, ServiceError, Services};
-use crate::store::Catalog;
-use crate::store::zones_of;
+use crate::store::{Catalog, StateRead, zones_of};
 
 /// Everything a turn of the dialog reads about a conversation and its customer.
 pub struct TurnView<S> {
@@ -27,6 +26,12 @@ pub struct TurnView<S> {
     pub held_by_agent: Option<HandoffEntry>,
     /// `None` on the first contact (nothing else about the customer exists yet).
     pub customer: Option<Customer>,
+    /// The dialog state, orders and addresses, and the catalog.
+    pub stored: StateView<S>,
+}
+
+/// The part of a [`TurnView`] a command can change (see [`Services::after_command_view`]).
+pub struct StateView<S> {
     pub state: S,
     /// `None` when the conversation has never been saved.
     pub version: Option<i64>,
@@ -36,23 +41,17 @@ pub struct TurnView<S> {
     pub addresses: Vec<DeliveryAddress>,
 }
 
-/// What a turn reads again after a command (see [`Services::after_command_view`]).
-pub struct StateView<S> {
-    pub state: S,
-    pub version: Option<i64>,
-    pub catalog: Catalog,
-    pub orders: Vec<Order>,
-    pub addresses: Vec<DeliveryAddress>,
-}
-
-impl<S> From<TurnView<S>> for StateView<S> {
-    fn from(v: TurnView<S>) -> Self {
+impl<S: DeserializeOwned + Default> StateView<S> {
+    /// A dialog state that no longer parses (after an upgrade) starts over, as in
+    /// [`Services::load_conversation`].
+    fn parse(read: StateRead, catalog: Catalog) -> Self {
+        let (state, version) = parse_state(read.conversation);
         Self {
-            state: v.state,
-            version: v.version,
-            catalog: v.catalog,
-            orders: v.orders,
-            addresses: v.addresses,
+            state,
+            version,
+            catalog,
+            orders: read.orders,
+            addresses: read.addresses,
         }
     }
 }
@@ -68,23 +67,15 @@ impl Services {
         customer: &Customer,
     ) -> Result<StateView<S>, ServiceError> {
         let catalog = self.catalog().await?;
-        let snap = self
+        let read = self
             .store
             .after_command_snapshot(channel, user, customer.id)
             .await?;
-        let (state, version) = parse_state(snap.conversation);
-        Ok(StateView {
-            state,
-            version,
-            catalog,
-            orders: snap.orders,
-            addresses: snap.addresses,
-        })
+        Ok(StateView::parse(read, catalog))
     }
 
-    /// Reads a turn's view of a conversation in one transaction. A dialog state that no longer
-    /// parses (after an upgrade) starts over, as in [`Services::load_conversation`].
-    /// `message_id` (the dedupe key) is only looked up here; the turn's first write records it.
+    /// Reads a turn's view of a conversation in one transaction. `message_id` (the dedupe key)
+    /// is only looked up here; the turn's first write records it.
     pub async fn turn_view<S: DeserializeOwned + Default>(
         &self,
         channel: Channel,
@@ -92,22 +83,14 @@ impl Services {
         message_id: Option<&str>,
     ) -> Result<TurnView<S>, ServiceError> {
         let catalog = self.catalog().await?;
-        let snap = self
-            .store
-            .turn_snapshot(channel, user, message_id, None)
-            .await?;
-        let (state, version) = parse_state(snap.conversation);
+        let snap = self.store.turn_snapshot(channel, user, message_id).await?;
         Ok(TurnView {
             seen_before: snap.seen_before,
             held_by_agent: snap
                 .open_handoff
                 .filter(|e| e.status == HandoffStatus::Claimed),
             customer: snap.customer,
-            state,
-            version,
-            catalog,
-            orders: snap.orders,
-            addresses: snap.addresses,
+            stored: StateView::parse(snap.stored, catalog),
         })
     }
 

@@ -22,7 +22,7 @@ mod turn;
 
 use catalog_cache::Lookup;
 pub use catalog_cache::{Catalog, MAX_AGE as CATALOG_MAX_AGE};
-pub use turn::{AfterCommand, Saved, SlotUsage, TurnSnapshot, TurnWrite, zones_of};
+pub use turn::{Saved, SlotUsage, StateRead, TurnSnapshot, TurnWrite, zones_of};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Channel, Customer, CustomerId, DeliveryAddress, Order};
 use crate::handoff::HandoffEntry;
 use crate::store::inline_sqlite::{Finish, Inline};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Tx};
 
 /// Slot usage `(slot start, booked, capacity)` of one zone.
 pub type SlotUsage = Vec<(DateTime<Utc>, u32, u32)>;
@@ -22,20 +22,14 @@ pub struct TurnSnapshot {
     /// The conversation's open handoff entry (waiting or claimed).
     pub open_handoff: Option<HandoffEntry>,
     pub customer: Option<Customer>,
-    /// The stored dialog state (JSON) and its version.
-    pub conversation: Option<(String, i64)>,
-    /// The customer's orders, newest first.
-    pub orders: Vec<Order>,
-    /// The customer's addresses, newest first.
-    pub addresses: Vec<DeliveryAddress>,
-    /// Usage of the slots in the asked range, for every zone the customer has an address or
-    /// an active order in, by zone (sorted).
-    pub slot_usage: Vec<(String, SlotUsage)>,
+    /// The dialog state, orders and addresses (empty without a customer).
+    pub stored: StateRead,
 }
 
-/// The part of a [`TurnSnapshot`] a command can change (see [`Store::after_command_snapshot`]).
+/// The part of a turn's reads a command can change: what the turn reads again after one (see
+/// [`Store::after_command_snapshot`]).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AfterCommand {
+pub struct StateRead {
     /// The stored dialog state (JSON) and its version.
     pub conversation: Option<(String, i64)>,
     /// The customer's orders, newest first.
@@ -88,16 +82,29 @@ pub fn zones_of(orders: &[Order], addresses: &[DeliveryAddress]) -> Vec<String> 
 }
 
 impl Store {
-    /// Reads a turn's snapshot; slot usage of slots starting in `slots` (`None`: no slots).
+    /// Reads a turn's snapshot (`message_id`: the dedupe key to look up).
     pub async fn turn_snapshot(
         &self,
         channel: Channel,
         user: &str,
         message_id: Option<&str>,
-        slots: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<TurnSnapshot, StoreError> {
         if let Some(inline) = &self.inline {
-            return inline.read(|c| snapshot_inline(c, channel, user, message_id, slots));
+            return inline.read(|c| {
+                let seen_before = match message_id {
+                    Some(id) => c.inbound_seen(channel, id)?,
+                    None => false,
+                };
+                let open_handoff = c.open_handoff_of(channel, user)?;
+                let customer = c.customer_by_identity(channel, user)?;
+                let stored = state_inline(c, channel, user, customer.as_ref().map(|c| c.id))?;
+                Ok(TurnSnapshot {
+                    seen_before,
+                    open_handoff,
+                    customer,
+                    stored,
+                })
+            });
         }
         let tx = self.begin_read().await?;
         let seen_before = match message_id {
@@ -106,26 +113,12 @@ impl Store {
         };
         let open_handoff = tx.open_handoff_of(channel, user).await?;
         let customer = tx.customer_by_identity(channel, user).await?;
-        let conversation = tx.load_conversation(channel, user).await?;
-        let (orders, addresses) = match &customer {
-            Some(c) => (tx.orders_of(c.id).await?, tx.addresses_of(c.id).await?),
-            None => (vec![], vec![]),
-        };
-        let mut slot_usage = Vec::new();
-        if let Some((from, to)) = slots {
-            for zone in zones_of(&orders, &addresses) {
-                let usage = tx.slot_usage_between(&zone, from, to).await?;
-                slot_usage.push((zone, usage));
-            }
-        }
+        let stored = state_orm(&tx, channel, user, customer.as_ref().map(|c| c.id)).await?;
         Ok(TurnSnapshot {
             seen_before,
             open_handoff,
             customer,
-            conversation,
-            orders,
-            addresses,
-            slot_usage,
+            stored,
         })
     }
 
@@ -138,22 +131,12 @@ impl Store {
         channel: Channel,
         user: &str,
         customer: CustomerId,
-    ) -> Result<AfterCommand, StoreError> {
+    ) -> Result<StateRead, StoreError> {
         if let Some(inline) = &self.inline {
-            return inline.read(|c| {
-                Ok(AfterCommand {
-                    conversation: c.load_conversation(channel, user)?,
-                    orders: c.orders_of(customer)?,
-                    addresses: c.addresses_of(customer)?,
-                })
-            });
+            return inline.read(|c| state_inline(c, channel, user, Some(customer)));
         }
         let tx = self.begin_read().await?;
-        Ok(AfterCommand {
-            conversation: tx.load_conversation(channel, user).await?,
-            orders: tx.orders_of(customer).await?,
-            addresses: tx.addresses_of(customer).await?,
-        })
+        state_orm(&tx, channel, user, Some(customer)).await
     }
 
     /// Usage of the slots starting in `[from, to)` in each of `zones` (in that order), in one
@@ -212,39 +195,45 @@ impl Store {
     }
 }
 
-fn snapshot_inline(
+/// The dialog state, and the orders and addresses of `customer` (none without one).
+fn state_inline(
     c: &Inline<'_>,
     channel: Channel,
     user: &str,
-    message_id: Option<&str>,
-    slots: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> Result<TurnSnapshot, StoreError> {
-    let seen_before = match message_id {
-        Some(id) => c.inbound_seen(channel, id)?,
-        None => false,
-    };
-    let open_handoff = c.open_handoff_of(channel, user)?;
-    let customer = c.customer_by_identity(channel, user)?;
+    customer: Option<CustomerId>,
+) -> Result<StateRead, StoreError> {
     let conversation = c.load_conversation(channel, user)?;
-    let (orders, addresses) = match &customer {
-        Some(cu) => (c.orders_of(cu.id)?, c.addresses_of(cu.id)?),
-        None => (vec![], vec![]),
+    let Some(customer) = customer else {
+        return Ok(StateRead {
+            conversation,
+            ..StateRead::default()
+        });
     };
-    let mut slot_usage = Vec::new();
-    if let Some((from, to)) = slots {
-        for zone in zones_of(&orders, &addresses) {
-            let usage = c.slot_usage_between(&zone, from, to)?;
-            slot_usage.push((zone, usage));
-        }
-    }
-    Ok(TurnSnapshot {
-        seen_before,
-        open_handoff,
-        customer,
+    Ok(StateRead {
         conversation,
-        orders,
-        addresses,
-        slot_usage,
+        orders: c.orders_of(customer)?,
+        addresses: c.addresses_of(customer)?,
+    })
+}
+
+/// [`state_inline`] through sea-orm.
+async fn state_orm(
+    tx: &Tx,
+    channel: Channel,
+    user: &str,
+    customer: Option<CustomerId>,
+) -> Result<StateRead, StoreError> {
+    let conversation = tx.load_conversation(channel, user).await?;
+    let Some(customer) = customer else {
+        return Ok(StateRead {
+            conversation,
+            ..StateRead::default()
+        });
+    };
+    Ok(StateRead {
+        conversation,
+        orders: tx.orders_of(customer).await?,
+        addresses: tx.addresses_of(customer).await?,
     })
 }
 

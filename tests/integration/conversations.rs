@@ -164,7 +164,7 @@ async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
         )
         .await
         .unwrap();
-    let range = Some((now, now + chrono::Duration::days(3)));
+    let (from, to) = (now, now + chrono::Duration::days(3));
 
     // Written inline (first save, then a versioned one, with transcript lines), then read
     // back by both paths.
@@ -187,24 +187,43 @@ async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
     assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Version(2));
 
     let inline = store
-        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"), range)
+        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"))
         .await
         .unwrap();
     let by_orm = orm
-        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"), range)
+        .turn_snapshot(Channel::Web, "inline-user", Some("inline-user:m2"))
         .await
         .unwrap();
     assert_eq!(inline, by_orm);
     assert!(inline.seen_before);
-    assert_eq!(inline.conversation, Some((r#"{"flow":"b"}"#.to_owned(), 2)));
-    assert_eq!(inline.orders.len(), 2);
-    assert_eq!(inline.orders[1], order, "the order reads back as placed");
-    assert!(inline.orders[0].cancel_reason.is_some());
-    assert_eq!(inline.addresses.len(), 2);
-    assert!(
-        !inline.slot_usage.is_empty(),
-        "the booked slots of the zone"
+    let stored = &inline.stored;
+    assert_eq!(stored.conversation, Some((r#"{"flow":"b"}"#.to_owned(), 2)));
+    assert_eq!(stored.orders.len(), 2);
+    assert_eq!(stored.orders[1], order, "the order reads back as placed");
+    assert!(stored.orders[0].cancel_reason.is_some());
+    assert_eq!(stored.addresses.len(), 2);
+    // What a turn reads again after a command is the same part of the snapshot, on both paths.
+    let after = store
+        .after_command_snapshot(Channel::Web, "inline-user", customer.id)
+        .await
+        .unwrap();
+    assert_eq!(&after, stored);
+    assert_eq!(
+        after,
+        orm.after_command_snapshot(Channel::Web, "inline-user", customer.id)
+            .await
+            .unwrap()
     );
+    // The free slots, read apart by the turns that offer one, agree too.
+    let zones = freshbot::store::zones_of(&stored.orders, &stored.addresses);
+    let usage = store.zones_slot_usage(&zones, from, to).await.unwrap();
+    assert!(
+        usage
+            .iter()
+            .any(|(_, u)| u.iter().any(|(_, booked, _)| *booked > 0)),
+        "the booked slot of the placed order: {usage:?}"
+    );
+    assert_eq!(usage, orm.zones_slot_usage(&zones, from, to).await.unwrap());
     // The conflict and the duplicate wrote no transcript; the two saves wrote two lines each.
     let tx = store.begin_read().await.unwrap();
     let transcript = tx
@@ -215,13 +234,13 @@ async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
 
     // A stranger has nothing; the path is the same.
     let nobody = store
-        .turn_snapshot(Channel::Web, "nobody", None, range)
+        .turn_snapshot(Channel::Web, "nobody", None)
         .await
         .unwrap();
     assert_eq!(nobody, TurnSnapshot::default());
     assert_eq!(
         nobody,
-        orm.turn_snapshot(Channel::Web, "nobody", None, range)
+        orm.turn_snapshot(Channel::Web, "nobody", None)
             .await
             .unwrap()
     );
@@ -243,10 +262,7 @@ async fn a_write_lock_held_by_another_process_stalls_no_reader() {
         .await
         .unwrap();
     // Warm the reader pool, so the read below needs no new connection.
-    store
-        .turn_snapshot(Channel::Web, "u", None, None)
-        .await
-        .unwrap();
+    store.turn_snapshot(Channel::Web, "u", None).await.unwrap();
 
     let other = rusqlite::Connection::open(&file).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -282,13 +298,13 @@ async fn a_write_lock_held_by_another_process_stalls_no_reader() {
         let store = store.clone();
         let released = released.clone();
         tokio::spawn(async move {
-            let snap = store.turn_snapshot(Channel::Web, "u", None, None).await;
+            let snap = store.turn_snapshot(Channel::Web, "u", None).await;
             (snap, released.load(Ordering::SeqCst))
         })
     };
     let (snap, after_release) = reader.await.unwrap();
     assert!(
-        snap.unwrap().conversation.is_none(),
+        snap.unwrap().stored.conversation.is_none(),
         "the write is not in yet"
     );
     assert!(
