@@ -8,20 +8,24 @@
 use axum::{
     Json, Router,
     extract::{Path, State, WebSocketUpgrade, ws},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::staff_auth::{DoorError, StaffDoor};
 use super::{AppError, AppState};
 use crate::domain::{AddressId, CancelReason, Duty};
 use crate::handoff::{CANNED_REPLIES, HandoffOutcome, Outgoing};
 use crate::services::{AgentSession, HandoffError};
 
-const COOKIE: &str = "freshbot_agent";
-const CSRF_HEADER: &str = "x-csrf-token";
+const DOOR: StaffDoor = StaffDoor {
+    cookie: "freshbot_agent",
+    path: "/agent",
+    duty: Duty::Conversations,
+};
 const CONSOLE_HTML: &str = include_str!("console.html");
 
 pub fn routes() -> Router<AppState> {
@@ -105,32 +109,24 @@ impl IntoResponse for AgentError {
     }
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    super::staff_auth::cookie_value(headers, COOKIE)
+impl From<DoorError> for AgentError {
+    fn from(e: DoorError) -> Self {
+        match e {
+            DoorError::NoSession => AgentError::Unauthorized,
+            DoorError::Csrf => AgentError::Csrf,
+            DoorError::Handoff(e) => AgentError::Handoff(e),
+        }
+    }
 }
 
 /// The agent of the request's session cookie.
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
-    let token = cookie_token(headers).ok_or(AgentError::Unauthorized)?;
-    let session = state
-        .services
-        .agent_session(&token)
-        .await?
-        .ok_or(AgentError::Unauthorized)?;
-    Ok(session.for_duty(Duty::Conversations)?)
+    Ok(DOOR.session(state, headers).await?)
 }
 
 /// The agent of a write request: a valid session and its CSRF token in the header.
 async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
-    let a = agent(state, headers).await?;
-    let sent = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !super::staff_auth::same_secret(sent, &a.csrf) {
-        return Err(AgentError::Csrf);
-    }
-    Ok(a)
+    Ok(DOOR.writer(state, headers).await?)
 }
 
 fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AgentError> {
@@ -178,18 +174,7 @@ async fn login(
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AgentError> {
     let b = body(b)?;
-    let (token, session) = state
-        .services
-        .agent_login(&b.login, &b.password, Duty::Conversations)
-        .await?;
-    let secure = if state.engine.public_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{COOKIE}={token}; Path=/agent; HttpOnly; SameSite=Strict{secure}");
-    let cookie = HeaderValue::from_str(&cookie)
-        .map_err(|e| AgentError::App(AppError::BadRequest(e.to_string())))?;
+    let (cookie, session) = DOOR.login(&state, &b.login, &b.password).await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({ "agent": session, "csrf": session.csrf })),
@@ -198,20 +183,8 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AgentError> {
-    let a = writer(&state, &headers).await?;
-    if let Some(t) = cookie_token(&headers) {
-        state.services.agent_logout(&t, a.agent_id).await?;
-    }
-    Ok((
-        [(
-            header::SET_COOKIE,
-            HeaderValue::from_static(
-                "freshbot_agent=; Path=/agent; HttpOnly; SameSite=Strict; Max-Age=0",
-            ),
-        )],
-        Json(json!({ "ok": true })),
-    )
-        .into_response())
+    let cleared = DOOR.logout(&state, &headers).await?;
+    Ok(([(header::SET_COOKIE, cleared)], Json(json!({ "ok": true }))).into_response())
 }
 
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {

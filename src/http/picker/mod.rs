@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -20,13 +20,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::Page;
+use super::staff_auth::{DoorError, StaffDoor};
 use super::{AppError, AppState};
 use crate::domain::{Duty, TZ};
 use crate::fulfillment::picking::ScanOutcome;
 use crate::services::{AgentSession, HandoffError, ScanRequest, WarehouseError};
 
-const COOKIE: &str = "freshbot_picker";
-const CSRF_HEADER: &str = "x-csrf-token";
+const DOOR: StaffDoor = StaffDoor {
+    cookie: "freshbot_picker",
+    path: "/picker",
+    duty: Duty::Picking,
+};
 static PAGE: LazyLock<Page> = LazyLock::new(|| Page::new(include_str!("picker.html")));
 
 pub(super) fn routes() -> Router<AppState> {
@@ -110,32 +114,24 @@ impl IntoResponse for PickerError {
     }
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    super::staff_auth::cookie_value(headers, COOKIE)
+impl From<DoorError> for PickerError {
+    fn from(e: DoorError) -> Self {
+        match e {
+            DoorError::NoSession => PickerError::Unauthorized,
+            DoorError::Csrf => PickerError::Csrf,
+            DoorError::Handoff(e) => PickerError::Login(e),
+        }
+    }
 }
 
 /// The staff member of the request's session cookie.
 async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
-    let token = cookie_token(headers).ok_or(PickerError::Unauthorized)?;
-    let session = state
-        .services
-        .agent_session(&token)
-        .await?
-        .ok_or(PickerError::Unauthorized)?;
-    Ok(session.for_duty(Duty::Picking)?)
+    Ok(DOOR.session(state, headers).await?)
 }
 
 /// The staff member of a write request: a valid session and its CSRF token in the header.
 async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
-    let p = picker(state, headers).await?;
-    let sent = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !super::staff_auth::same_secret(sent, &p.csrf) {
-        return Err(PickerError::Csrf);
-    }
-    Ok(p)
+    Ok(DOOR.writer(state, headers).await?)
 }
 
 fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, PickerError> {
@@ -158,18 +154,7 @@ async fn login(
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, PickerError> {
     let b = body(b)?;
-    let (token, session) = state
-        .services
-        .agent_login(&b.login, &b.password, Duty::Picking)
-        .await?;
-    let secure = if state.engine.public_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{COOKIE}={token}; Path=/picker; HttpOnly; SameSite=Strict{secure}");
-    let cookie = HeaderValue::from_str(&cookie)
-        .map_err(|e| PickerError::App(AppError::BadRequest(e.to_string())))?;
+    let (cookie, session) = DOOR.login(&state, &b.login, &b.password).await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({ "picker": session, "csrf": session.csrf })),
@@ -181,20 +166,8 @@ async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, PickerError> {
-    let p = writer(&state, &headers).await?;
-    if let Some(t) = cookie_token(&headers) {
-        state.services.agent_logout(&t, p.agent_id).await?;
-    }
-    Ok((
-        [(
-            header::SET_COOKIE,
-            HeaderValue::from_static(
-                "freshbot_picker=; Path=/picker; HttpOnly; SameSite=Strict; Max-Age=0",
-            ),
-        )],
-        Json(json!({ "ok": true })),
-    )
-        .into_response())
+    let cleared = DOOR.logout(&state, &headers).await?;
+    Ok(([(header::SET_COOKIE, cleared)], Json(json!({ "ok": true }))).into_response())
 }
 
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, PickerError> {
