@@ -3,219 +3,47 @@
 //! with buttons, the courier's live location moves ETAs (and a delay alerts the customers),
 //! taps deliver orders, and customers hear about each step on Telegram.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::{
-    Json, Router,
-    body::Bytes,
-    extract::{Path, State},
-    http::StatusCode,
-    response::IntoResponse,
-    routing::post,
-};
 use chrono::{DateTime, Utc};
-use freshbot::config::{Secret, TelegramSettings};
 use freshbot::domain::{Channel, Lang, LatLon, Order, OrderStatus, Unit};
 use freshbot::services::{CourierInput, DispatchSettings};
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp, line, order, spawn_app_with};
+use crate::fake_telegram::{FakeTelegram, buttons, text};
 use crate::on_both_backends;
 
 const TOKEN: &str = "654321:DISPATCH-token";
 const BOT_ID: i64 = 654321;
 const COURIER_CHAT: i64 = 9001;
 
-// ---------------------------------------------------------------------------------------------
-// A minimal fake Bot API: records every call, hands out queued updates, numbers sent messages.
-
-#[derive(Default)]
-struct Inner {
-    updates: VecDeque<Value>,
-    calls: Vec<(String, Value)>,
-    next_message_id: i64,
+/// Waits until `chat` got a message containing `needle`; returns all its messages.
+async fn wait_for(tg: &FakeTelegram, chat: i64, needle: &str) -> Vec<(i64, Value)> {
+    wait_for_n(tg, chat, needle, 1).await
 }
 
-#[derive(Clone, Default)]
-struct Fake {
-    inner: Arc<Mutex<Inner>>,
-}
-
-struct FakeTelegram {
-    url: String,
-    fake: Fake,
-}
-
-impl FakeTelegram {
-    async fn start() -> Self {
-        let fake = Fake::default();
-        let app = Router::new()
-            .route("/{bot}/{method}", post(api).get(api))
-            .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        FakeTelegram { url, fake }
-    }
-
-    fn settings(&self) -> TelegramSettings {
-        TelegramSettings {
-            token: Secret::new(TOKEN),
-            api_url: Some(self.url.clone()),
-            ..TelegramSettings::default()
-        }
-    }
-
-    fn push(&self, update: Value) {
-        self.fake.inner.lock().unwrap().updates.push_back(update);
-    }
-
-    fn calls(&self, method: &str) -> Vec<Value> {
-        self.fake
-            .inner
-            .lock()
-            .unwrap()
-            .calls
+async fn wait_for_n(tg: &FakeTelegram, chat: i64, needle: &str, n: usize) -> Vec<(i64, Value)> {
+    for _ in 0..750 {
+        let sent = tg.sent_with_ids(chat);
+        if sent
             .iter()
-            .filter(|(m, _)| m == method)
-            .map(|(_, b)| b.clone())
-            .collect()
-    }
-
-    /// Messages sent to `chat` with the ids the fake gave them (ids count every sendMessage).
-    fn sent_to(&self, chat: i64) -> Vec<(i64, Value)> {
-        self.calls("sendMessage")
-            .into_iter()
-            .enumerate()
-            .filter(|(_, b)| b["chat_id"] == json!(chat))
-            .map(|(i, b)| (i as i64 + 1, b))
-            .collect()
-    }
-
-    /// Waits until `chat` got a message containing `needle`; returns all its messages.
-    async fn wait_for(&self, chat: i64, needle: &str) -> Vec<(i64, Value)> {
-        self.wait_for_n(chat, needle, 1).await
-    }
-
-    async fn wait_for_n(&self, chat: i64, needle: &str, n: usize) -> Vec<(i64, Value)> {
-        for _ in 0..750 {
-            let sent = self.sent_to(chat);
-            if sent
-                .iter()
-                .filter(|(_, b)| text(b).contains(needle))
-                .count()
-                >= n
-            {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            .filter(|(_, b)| text(b).contains(needle))
+            .count()
+            >= n
+        {
+            return sent;
         }
-        panic!(
-            "chat {chat} never got {n} x {needle:?}; got:\n{}",
-            self.sent_to(chat)
-                .iter()
-                .map(|(_, b)| text(b))
-                .collect::<Vec<_>>()
-                .join("\n---\n")
-        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-
-    async fn wait_calls(&self, method: &str, n: usize) -> Vec<Value> {
-        for _ in 0..750 {
-            let c = self.calls(method);
-            if c.len() >= n {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("{method} was not called {n} times");
-    }
-}
-
-async fn api(
-    State(fake): State<Fake>,
-    Path((bot, method)): Path<(String, String)>,
-    body: Bytes,
-) -> impl IntoResponse {
-    let mut method = method;
-    if let Some(first) = method.get(..1) {
-        method = first.to_ascii_lowercase() + &method[1..];
-    }
-    if bot != format!("bot{TOKEN}") {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
-        );
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    fake.inner
-        .lock()
-        .unwrap()
-        .calls
-        .push((method.clone(), body.clone()));
-    let ok = |result: Value| (StatusCode::OK, Json(json!({"ok": true, "result": result})));
-    match method.as_str() {
-        "getMe" => ok(json!({
-            "id": BOT_ID, "is_bot": true, "first_name": "freshbot", "username": "freshbot_test_bot",
-            "can_join_groups": false, "can_read_all_group_messages": false,
-            "supports_inline_queries": false, "has_main_web_app": false
-        })),
-        "getUpdates" => {
-            let mut updates: Vec<Value> = fake.inner.lock().unwrap().updates.drain(..).collect();
-            if updates.is_empty() && body["timeout"].as_u64().unwrap_or(0) > 0 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                updates = fake.inner.lock().unwrap().updates.drain(..).collect();
-            }
-            ok(json!(updates))
-        }
-        "sendMessage" | "editMessageText" => {
-            let id = match body["message_id"].as_i64() {
-                Some(id) => id,
-                None => {
-                    let mut inner = fake.inner.lock().unwrap();
-                    inner.next_message_id += 1;
-                    inner.next_message_id
-                }
-            };
-            ok(json!({
-                "message_id": id, "date": 1_764_000_000,
-                "chat": {"id": body["chat_id"], "type": "private", "first_name": "X"},
-                "from": {"id": BOT_ID, "is_bot": true, "first_name": "freshbot"},
-                "text": body["text"].as_str().unwrap_or("(kept)"),
-            }))
-        }
-        "answerCallbackQuery" | "deleteWebhook" => ok(json!(true)),
-        "getWebhookInfo" => {
-            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
-        }
-        _ => (
-            StatusCode::NOT_FOUND,
-            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
-        ),
-    }
-}
-
-fn text(b: &Value) -> String {
-    b["text"].as_str().unwrap_or_default().to_owned()
-}
-
-fn buttons(b: &Value) -> Vec<(String, String)> {
-    b["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .flat_map(|r| r.as_array().cloned().unwrap_or_default())
-                .map(|x| {
-                    (
-                        x["text"].as_str().unwrap_or_default().to_owned(),
-                        x["callback_data"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    panic!(
+        "chat {chat} never got {n} x {needle:?}; got:\n{}",
+        tg.sent_with_ids(chat)
+            .iter()
+            .map(|(_, b)| text(b))
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
 }
 
 fn courier_user() -> Value {
@@ -344,7 +172,7 @@ async fn eta_of(app: &TestApp, o: &Order) -> Option<DateTime<Utc>> {
 
 /// The delivery day, end to end.
 async fn a_delivery_day_on_telegram(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let tgs = tg.settings();
     let app = spawn_app_with(backend, move |s| s.telegram = tgs).await;
     let courier = add_courier(&app).await;
@@ -372,7 +200,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
     assert_eq!((again.orders, again.routes.len()), (0, 0));
 
     // The courier's chat: a header, then one message per stop with three buttons.
-    let sent = tg.wait_for_n(COURIER_CHAT, " 订单 ", 3).await;
+    let sent = wait_for_n(&tg, COURIER_CHAT, " 订单 ", 3).await;
     assert!(text(&sent[0].1).contains("共 3 站"), "{}", text(&sent[0].1));
     let stops: Vec<(i64, Value)> = sent
         .iter()
@@ -395,13 +223,12 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
             .with_timezone(&freshbot::domain::TZ)
             .format("%H:%M")
             .to_string();
-        tg.wait_for(*chat, &format!("已出发,预计 {hhmm} 送达"))
-            .await;
+        wait_for(&tg, *chat, &format!("已出发,预计 {hhmm} 送达")).await;
     }
 
     // The courier starts sharing a live location at the depot: stored, acknowledged once.
     tg.push(location(100, 31.2304, 121.4737, false));
-    tg.wait_for(COURIER_CHAT, "已收到实时位置").await;
+    wait_for(&tg, COURIER_CHAT, "已收到实时位置").await;
     // Live updates come as edited messages; they are stored silently.
     tg.push(location(101, 31.2320, 121.4760, true));
     let first = orders
@@ -419,7 +246,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
     let acks = tg
         .sent_to(COURIER_CHAT)
         .iter()
-        .filter(|(_, b)| text(b).contains("已收到实时位置"))
+        .filter(|b| text(b).contains("已收到实时位置"))
         .count();
     assert_eq!(acks, 1, "live edits are not answered");
 
@@ -428,7 +255,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
     app.clock.set(at("2026-11-25T03:40:00Z"));
     tg.push(location(102, 31.2200, 121.6000, true));
     for (chat, _) in &orders {
-        tg.wait_for(*chat, "会晚一点到").await;
+        wait_for(&tg, *chat, "会晚一点到").await;
     }
     let late_eta = eta_of(&app, &first.1).await.unwrap();
     assert!(late_eta > first.1.slot_end, "{late_eta}");
@@ -439,7 +266,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
         let alerts = tg
             .sent_to(*chat)
             .iter()
-            .filter(|(_, b)| text(b).contains("会晚一点到"))
+            .filter(|b| text(b).contains("会晚一点到"))
             .count();
         assert_eq!(alerts, 1, "one alert per material change (chat {chat})");
     }
@@ -465,7 +292,7 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
         buttons(&edits[1]).is_empty(),
         "a finished stop has no buttons"
     );
-    tg.wait_for(first.0, "已送达").await;
+    wait_for(&tg, first.0, "已送达").await;
     assert_eq!(status_of(&app, &first.1).await, OrderStatus::Delivered);
 
     // The same tap delivered again (Telegram redelivery) changes nothing; a stale tap on the
@@ -504,13 +331,13 @@ async fn a_delivery_day_on_telegram(backend: Backend) {
     tg.push(json!({"update_id": 108, "message": {
         "message_id": 600, "date": 1_764_000_000, "chat": courier_chat(), "from": courier_user(),
         "text": "我要两斤西红柿"}}));
-    tg.wait_for(COURIER_CHAT, "配送助手").await;
+    wait_for(&tg, COURIER_CHAT, "配送助手").await;
 }
 on_both_backends!(a_delivery_day_on_telegram);
 
 /// With `auto`, `serve` dispatches a slot's packed orders once its cut-off has passed.
 async fn the_wave_leaves_at_the_cut_off(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let tgs = tg.settings();
     let app = spawn_app_with(backend, move |s| {
         s.telegram = tgs;
@@ -527,10 +354,10 @@ async fn the_wave_leaves_at_the_cut_off(backend: Backend) {
     }
     app.clock
         .set(orders[0].1.slot_start - chrono::Duration::minutes(59));
-    tg.wait_for(COURIER_CHAT, "新的配送路线").await;
+    wait_for(&tg, COURIER_CHAT, "新的配送路线").await;
     for (chat, o) in &orders {
         assert_eq!(status_of(&app, o).await, OrderStatus::OutForDelivery);
-        tg.wait_for(*chat, "已出发").await;
+        wait_for(&tg, *chat, "已出发").await;
     }
 }
 on_both_backends!(the_wave_leaves_at_the_cut_off);

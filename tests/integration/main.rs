@@ -8,6 +8,7 @@ mod browser;
 mod common;
 mod conversations;
 mod dispatch;
+mod fake_telegram;
 mod handoff;
 mod http_api;
 mod notify;

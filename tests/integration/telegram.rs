@@ -1,18 +1,8 @@
 //! The Telegram channel against a fake Bot API of the test's own on loopback: the real app
 //! polls it (or receives webhook calls), and every Bot API call it makes is recorded.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::{
-    Json, Router,
-    body::Bytes,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode},
-    response::IntoResponse,
-    routing::post,
-};
 use freshbot::channels::telegram::{SECRET_HEADER, TelegramSender, WEBHOOK_PATH};
 use freshbot::channels::{SendError, Sender};
 use freshbot::config::{Secret, TelegramSettings};
@@ -21,228 +11,11 @@ use freshbot::domain::{Channel, Lang, OrderStatus};
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp, spawn_app_with};
+use crate::fake_telegram::{FakeTelegram, buttons};
 use crate::on_both_backends;
 
 const TOKEN: &str = "123456:TEST-token_abc";
 const BOT_ID: i64 = 123456;
-
-// ---------------------------------------------------------------------------------------------
-// The fake Bot API
-
-#[derive(Default)]
-struct Inner {
-    /// Updates waiting for the next getUpdates.
-    updates: VecDeque<Value>,
-    /// Every call: (method, JSON body).
-    calls: Vec<(String, Value)>,
-    next_message_id: i64,
-    /// Canned failures: method -> (status, body), used once each.
-    failures: HashMap<String, VecDeque<(u16, Value)>>,
-}
-
-#[derive(Clone, Default)]
-struct Fake {
-    inner: Arc<Mutex<Inner>>,
-    news: Arc<tokio::sync::Notify>,
-}
-
-struct FakeTelegram {
-    url: String,
-    fake: Fake,
-}
-
-impl FakeTelegram {
-    async fn start() -> Self {
-        let fake = Fake::default();
-        let app = Router::new()
-            .route("/{bot}/{method}", post(api).get(api))
-            .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        FakeTelegram { url, fake }
-    }
-
-    fn settings(&self) -> TelegramSettings {
-        TelegramSettings {
-            token: Secret::new(TOKEN),
-            api_url: Some(self.url.clone()),
-            ..TelegramSettings::default()
-        }
-    }
-
-    fn push(&self, update: Value) {
-        self.fake.inner.lock().unwrap().updates.push_back(update);
-        self.fake.news.notify_waiters();
-    }
-
-    fn fail_next(&self, method: &str, status: u16, body: Value) {
-        self.fake
-            .inner
-            .lock()
-            .unwrap()
-            .failures
-            .entry(method.to_owned())
-            .or_default()
-            .push_back((status, body));
-    }
-
-    fn calls(&self, method: &str) -> Vec<Value> {
-        self.fake
-            .inner
-            .lock()
-            .unwrap()
-            .calls
-            .iter()
-            .filter(|(m, _)| m == method)
-            .map(|(_, b)| b.clone())
-            .collect()
-    }
-
-    /// Waits until `method` was called at least `n` times.
-    async fn wait_calls(&self, method: &str, n: usize) -> Vec<Value> {
-        for _ in 0..750 {
-            let calls = self.calls(method);
-            if calls.len() >= n {
-                return calls;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let all: Vec<String> = self
-            .fake
-            .inner
-            .lock()
-            .unwrap()
-            .calls
-            .iter()
-            .map(|(m, b)| format!("{m} {b}"))
-            .collect();
-        panic!(
-            "{method} was not called {n} times; calls:\n{}",
-            all.join("\n")
-        );
-    }
-
-    /// Messages sent to `chat`.
-    fn sent_to(&self, chat: i64) -> Vec<Value> {
-        self.calls("sendMessage")
-            .into_iter()
-            .filter(|b| b["chat_id"] == json!(chat))
-            .collect()
-    }
-}
-
-/// Reads a JSON body, or the fields of a multipart one (teloxide sends setWebhook as multipart).
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Value {
-    if let Ok(v) = serde_json::from_slice(body) {
-        return v;
-    }
-    let ct = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let Some(boundary) = ct.split("boundary=").nth(1) else {
-        return Value::Null;
-    };
-    let text = String::from_utf8_lossy(body);
-    let mut fields = serde_json::Map::new();
-    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let Some(name) = head
-            .split("name=\"")
-            .nth(1)
-            .and_then(|n| n.split('"').next())
-        else {
-            continue;
-        };
-        let value = value.trim_end_matches("\r\n");
-        let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
-        fields.insert(name.to_owned(), value);
-    }
-    Value::Object(fields)
-}
-
-async fn api(
-    State(fake): State<Fake>,
-    Path((bot, method)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> impl IntoResponse {
-    // teloxide writes method names capitalised (Telegram ignores case): store them as documented.
-    let mut method = method;
-    if let Some(first) = method.get(..1) {
-        method = first.to_ascii_lowercase() + &method[1..];
-    }
-    if bot != format!("bot{TOKEN}") {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
-        );
-    }
-    let body = parse_body(&headers, &body);
-    let failure = {
-        let mut inner = fake.inner.lock().unwrap();
-        inner.calls.push((method.clone(), body.clone()));
-        inner
-            .failures
-            .get_mut(&method)
-            .and_then(VecDeque::pop_front)
-    };
-    if let Some((status, body)) = failure {
-        return (StatusCode::from_u16(status).unwrap(), Json(body));
-    }
-    let ok = |result: Value| (StatusCode::OK, Json(json!({"ok": true, "result": result})));
-    match method.as_str() {
-        "getMe" => ok(json!({
-            "id": BOT_ID, "is_bot": true, "first_name": "freshbot", "username": "freshbot_test_bot",
-            "can_join_groups": false, "can_read_all_group_messages": false,
-            "supports_inline_queries": false, "has_main_web_app": false
-        })),
-        "getWebhookInfo" => {
-            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
-        }
-        "getUpdates" => {
-            // Long-poll-ish: wait a little for news instead of Telegram's full timeout.
-            let waited = fake.news.notified();
-            let empty = fake.inner.lock().unwrap().updates.is_empty();
-            let timeout = body["timeout"].as_u64().unwrap_or(0);
-            if empty && timeout > 0 {
-                let _ = tokio::time::timeout(Duration::from_millis(300), waited).await;
-            }
-            let updates: Vec<Value> = fake.inner.lock().unwrap().updates.drain(..).collect();
-            ok(json!(updates))
-        }
-        "sendMessage" | "editMessageText" | "editMessageReplyMarkup" => {
-            let id = match body["message_id"].as_i64() {
-                Some(id) => id,
-                None => {
-                    let mut inner = fake.inner.lock().unwrap();
-                    inner.next_message_id += 1;
-                    inner.next_message_id
-                }
-            };
-            let mut msg = json!({
-                "message_id": id, "date": 1_764_000_000,
-                "chat": {"id": body["chat_id"], "type": "private", "first_name": "Li"},
-                "from": {"id": BOT_ID, "is_bot": true, "first_name": "freshbot"},
-                "text": body["text"].as_str().unwrap_or("(kept)"),
-            });
-            if !body["reply_markup"].is_null() {
-                msg["reply_markup"] = body["reply_markup"].clone();
-            }
-            ok(msg)
-        }
-        "answerCallbackQuery" | "setWebhook" | "deleteWebhook" => ok(json!(true)),
-        _ => (
-            StatusCode::NOT_FOUND,
-            Json(
-                json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
-            ),
-        ),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Updates as Telegram sends them
@@ -280,24 +53,6 @@ fn tap_update(update_id: u32, chat: i64, lang: &str, sent: &(i64, Value), payloa
         "from": {"id": BOT_ID, "is_bot": true, "first_name": "freshbot"},
         "text": body["text"], "reply_markup": body["reply_markup"],
     }}})
-}
-
-/// Buttons of a sendMessage body: (label, payload).
-fn buttons(body: &Value) -> Vec<(String, String)> {
-    body["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .flat_map(|r| r.as_array().cloned().unwrap_or_default())
-                .map(|b| {
-                    (
-                        b["text"].as_str().unwrap_or_default().to_owned(),
-                        b["callback_data"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// One chat with the bot: pushes updates and collects the bot's answers.
@@ -407,7 +162,7 @@ async fn app_with_telegram(backend: Backend, tg: &FakeTelegram) -> TestApp {
 /// and its keyboard replaced by the choice; the order ends up in the database. A redelivered
 /// update changes nothing.
 async fn a_full_order_in_chinese_with_taps(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let app = app_with_telegram(backend, &tg).await;
     let mut chat = Chat::new(&tg, 4242, "zh-hans", 1000);
 
@@ -477,7 +232,7 @@ on_both_backends!(a_full_order_in_chinese_with_taps);
 
 /// English from `language_code`, and a shared location accepted as the delivery address.
 async fn english_from_language_code_and_a_location(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let _app = app_with_telegram(backend, &tg).await;
     let mut chat = Chat::new(&tg, 777, "en-US", 2000);
 
@@ -505,7 +260,7 @@ on_both_backends!(english_from_language_code_and_a_location);
 
 /// Group chats are not served; the private chat next to it is.
 async fn group_chats_are_ignored(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let _app = app_with_telegram(backend, &tg).await;
     tg.push(json!({"update_id": 3000, "message": {
         "message_id": 1, "date": 1_764_000_000,
@@ -520,7 +275,7 @@ on_both_backends!(group_chats_are_ignored);
 /// Webhook mode: setWebhook with the secret at start, no polling, the secret header checked
 /// on every call, a resent update handled once.
 async fn webhook_mode_checks_the_secret(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let mut settings = tg.settings();
     settings.webhook_url = Some("https://bot.example.com/telegram/webhook".into());
     settings.webhook_secret = Secret::new("hook-Secret_42");
@@ -573,7 +328,7 @@ on_both_backends!(webhook_mode_checks_the_secret);
 
 /// Without webhook mode the route does not exist.
 async fn no_webhook_route_when_polling(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let app = app_with_telegram(backend, &tg).await;
     let r = reqwest::Client::new()
         .post(app.url(WEBHOOK_PATH))
@@ -588,7 +343,7 @@ on_both_backends!(no_webhook_route_when_polling);
 
 /// Telegram refusing the token at start is logged; the web channel keeps working.
 async fn a_refused_token_leaves_the_web_channel_running(backend: Backend) {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     tg.fail_next(
         "getMe",
         401,
@@ -617,7 +372,7 @@ on_both_backends!(a_refused_token_leaves_the_web_channel_running);
 /// The sender: inline keyboards in rows, and Telegram's errors mapped for the outbox.
 #[tokio::test]
 async fn the_sender_renders_buttons_and_maps_errors() {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start(TOKEN).await;
     let bot = freshbot::channels::telegram::bot(&tg.settings())
         .unwrap()
         .unwrap();
