@@ -7,10 +7,11 @@
 //!   16 random bytes + big-endian u32 length + message + receive id (AppID or CorpID), padded
 //!   PKCS#7-style to 32-byte blocks (not the cipher's 16), then base64.
 
-use crate::services::secrets::hex;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
+
+use crate::services::secrets::hex;
 
 type Encryptor = cbc::Encryptor<aes::Aes256>;
 type Decryptor = cbc::Decryptor<aes::Aes256>;
