@@ -132,33 +132,33 @@ impl Services {
         let goods: Fen = lines.iter().map(|l| l.quantity.price(l.unit_price)).sum();
         let totals = self.rules.delivery.totals(goods)?;
 
+        // Reads and inserts first, the updates of rows every concurrent placement updates
+        // (the slot's capacity, each product's stock, the day's number sequence) last: on
+        // PostgreSQL their locks last until COMMIT (see `Tx::insert_unnumbered_order`).
+        let earlier = tx.orders_of(customer.id).await?;
+        let new = NewOrder {
+            customer: customer.id,
+            channel: req.channel,
+            address: address.clone(),
+            slot_start: slot.start(),
+            slot_end: slot.end(),
+            lines,
+            totals,
+            auto_substitute: req.auto_substitute,
+            tracking_token: tracking_token(),
+        };
+        let unnumbered = tx.insert_unnumbered_order(&new, now).await?;
+
         self.book(&tx, &slot, &address.zone, now).await?;
-        for l in &lines {
+        for l in &new.lines {
             self.reserve(&tx, &products[&l.sku], l.quantity, now)
                 .await?;
         }
-
         let day = now.with_timezone(&TZ).date_naive();
         let seq = tx.next_order_seq(&day.format("%y%m%d").to_string()).await?;
-        let number = OrderNumber::for_day(day, seq);
-        let id = tx
-            .insert_order(
-                &NewOrder {
-                    number,
-                    customer: customer.id,
-                    channel: req.channel,
-                    address,
-                    slot_start: slot.start(),
-                    slot_end: slot.end(),
-                    lines,
-                    totals,
-                    auto_substitute: req.auto_substitute,
-                    tracking_token: tracking_token(),
-                },
-                now,
-            )
+        let (row, order) = tx
+            .number_order(unnumbered, &OrderNumber::for_day(day, seq))
             .await?;
-        let row = tx.order_row(id).await?.ok_or(ServiceError::Concurrent)?;
         tx.enqueue(
             &order_event(
                 "order_placed",
@@ -168,12 +168,7 @@ impl Services {
             now,
         )
         .await?;
-        let history = tx.orders_of(customer.id).await?;
-        let order = history
-            .iter()
-            .find(|o| o.id == id)
-            .cloned()
-            .ok_or(ServiceError::Concurrent)?;
+        let history: Vec<Order> = std::iter::once(order.clone()).chain(earlier).collect();
         let risk = self.record_risk(&tx, &order, &history).await?;
         tx.commit().await?;
         tracing::info!(number = %order.number, total = %order.totals.total, "order placed");

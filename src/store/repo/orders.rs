@@ -1,6 +1,7 @@
 //! Orders, their lines, status history and cancellations.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use super::corrupt;
@@ -12,10 +13,10 @@ use crate::store::entities::{cancellations, order_lines, order_status_history, o
 use crate::store::inline_sqlite::Inline;
 use crate::store::{StoreError, Tx};
 
-/// What the place-order service writes.
+/// What the place-order service writes (the number comes last: see
+/// [`Tx::insert_unnumbered_order`]).
 #[derive(Debug, Clone)]
 pub struct NewOrder {
-    pub number: OrderNumber,
     pub customer: CustomerId,
     pub channel: Channel,
     pub address: DeliveryAddress,
@@ -51,6 +52,20 @@ pub struct Cancellation {
 /// The bare order row (without lines), for status checks inside a transaction.
 pub type OrderRow = orders::Model;
 
+/// An order inserted under a stand-in number (see [`Tx::insert_unnumbered_order`]): it becomes
+/// an [`Order`] only through [`Tx::number_order`].
+#[derive(Debug)]
+pub struct UnnumberedOrder {
+    row: OrderRow,
+    lines: Vec<OrderLine>,
+}
+
+impl UnnumberedOrder {
+    pub fn id(&self) -> OrderId {
+        OrderId(self.row.id)
+    }
+}
+
 fn line_from_row(r: order_lines::Model) -> Result<OrderLine, StoreError> {
     let unit = r.unit.parse().map_err(|e| corrupt("order_lines", e))?;
     Ok(OrderLine {
@@ -76,13 +91,22 @@ fn line_from_row(r: order_lines::Model) -> Result<OrderLine, StoreError> {
 }
 
 impl Tx {
-    pub async fn insert_order(
+    /// Inserts a new order with its lines and first status entry under a stand-in number
+    /// unique to it (`~` and its tracking token, which no order number matches);
+    /// [`Tx::number_order`] gives it its number before the commit, so no other transaction
+    /// ever sees the stand-in.
+    ///
+    /// Why numbers come last: every placement of the day updates the day's number sequence,
+    /// and on PostgreSQL that row stays locked until COMMIT, so each statement after the update
+    /// (each a round trip) lengthens the queue of concurrent placements behind it. Numbered
+    /// last, the order's inserts and read-back are done before the lock is taken.
+    pub async fn insert_unnumbered_order(
         &self,
         o: &NewOrder,
         now: DateTime<Utc>,
-    ) -> Result<OrderId, StoreError> {
+    ) -> Result<UnnumberedOrder, StoreError> {
         let row = orders::Entity::insert(orders::ActiveModel {
-            number: Set(o.number.to_string()),
+            number: Set(format!("~{}", o.tracking_token)),
             customer_id: Set(o.customer.0),
             status: Set(OrderStatus::Placed.code().to_owned()),
             channel: Set(o.channel.code().to_owned()),
@@ -115,7 +139,43 @@ impl Tx {
         }
         self.insert_history(id, None, OrderStatus::Placed, "customer", None, now)
             .await?;
-        Ok(id)
+        let row = self
+            .order_row(id)
+            .await?
+            .ok_or_else(|| corrupt("orders", "order vanished while inserting it"))?;
+        let lines = o
+            .lines
+            .iter()
+            .map(|l| OrderLine {
+                sku: l.sku.clone(),
+                name_zh: l.name_zh.clone(),
+                name_en: l.name_en.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                total: l.quantity.price(l.unit_price),
+                substitute_for: l.substitute_for.clone(),
+                picked: None,
+            })
+            .collect();
+        Ok(UnnumberedOrder { row, lines })
+    }
+
+    /// Gives an order inserted by [`Tx::insert_unnumbered_order`] its number; the order's row
+    /// and the order, as stored now.
+    pub async fn number_order(
+        &self,
+        o: UnnumberedOrder,
+        number: &OrderNumber,
+    ) -> Result<(OrderRow, Order), StoreError> {
+        orders::Entity::update_many()
+            .col_expr(orders::Column::Number, Expr::value(number.to_string()))
+            .filter(orders::Column::Id.eq(o.row.id))
+            .exec(self.c())
+            .await?;
+        let mut row = o.row;
+        row.number = number.to_string();
+        let order = build_order(row.clone(), o.lines, None)?;
+        Ok((row, order))
     }
 
     pub async fn insert_line(
