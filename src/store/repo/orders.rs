@@ -139,10 +139,6 @@ impl Tx {
         }
         self.insert_history(id, None, OrderStatus::Placed, "customer", None, now)
             .await?;
-        let row = self
-            .order_row(id)
-            .await?
-            .ok_or_else(|| corrupt("orders", "order vanished while inserting it"))?;
         let lines = o
             .lines
             .iter()
