@@ -17,7 +17,8 @@ use crate::dialog::{
 };
 use crate::domain::{Channel, Customer, Lang, LatLon, Product};
 use crate::services::{
-    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, ServiceError, Services, StateView,
+    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError, Services,
+    StateSave, StateView,
 };
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
@@ -195,8 +196,9 @@ impl Engine {
             vec![]
         };
 
+        let mut verdicts = HashMap::new();
         // The turn proper: retried from a fresh view if another instance saved first.
-        let (mut state, mut version, mut step, mut recorded) = {
+        let (mut state, mut version, mut step, mut recorded, first_outcome) = {
             let mut attempt = 0;
             loop {
                 let (mut state, version, mut data) =
@@ -224,6 +226,23 @@ impl Engine {
                         )
                         .await?;
                     (saved, true)
+                } else if let (Some(req), false) = (
+                    step.commands
+                        .first()
+                        .and_then(|c| place_request(&inbound, c)),
+                    leaving_queue,
+                ) {
+                    // An order confirmation: the state and the order in one transaction.
+                    let save =
+                        StateSave::new(inbound.channel, &inbound.user, &state, version, dedupe)?;
+                    match s.place_order_saving_state(&save, &customer, req).await? {
+                        SavedWith::Saved(v, placed) => {
+                            let outcome = placed_outcome(placed, &mut verdicts)?;
+                            break (state, Some(v), step, false, Some(outcome));
+                        }
+                        SavedWith::Duplicate => (Saved::Duplicate, false),
+                        SavedWith::Conflict => (Saved::Conflict, false),
+                    }
                 } else {
                     let saved = s
                         .save_conversation(inbound.channel, &inbound.user, &state, version, dedupe)
@@ -231,7 +250,7 @@ impl Engine {
                     (saved, false)
                 };
                 match saved {
-                    (Saved::Version(v), recorded) => break (state, Some(v), step, recorded),
+                    (Saved::Version(v), recorded) => break (state, Some(v), step, recorded, None),
                     (Saved::Duplicate, _) => return duplicate(),
                     (Saved::Conflict, _) => {}
                 }
@@ -253,17 +272,28 @@ impl Engine {
         }
         let mut replies = std::mem::take(&mut step.replies);
         let mut pending: VecDeque<Command> = step.commands.into();
+        // The first command may have run with the state's save already.
+        let mut ran_with_save = first_outcome;
+        if ran_with_save.is_some() {
+            pending.pop_front();
+        }
         let mut ran = 0;
-        let mut verdicts = HashMap::new();
-        while let Some(cmd) = pending.pop_front() {
+        loop {
+            let outcome = match ran_with_save.take() {
+                Some(outcome) => outcome,
+                None => {
+                    let Some(cmd) = pending.pop_front() else {
+                        break;
+                    };
+                    if ran >= MAX_COMMANDS_PER_TURN {
+                        tracing::warn!("too many chained commands in one turn; stopping");
+                        break;
+                    }
+                    self.execute(&inbound, &customer, cmd, &mut verdicts)
+                        .await?
+                }
+            };
             ran += 1;
-            if ran > MAX_COMMANDS_PER_TURN {
-                tracing::warn!("too many chained commands in one turn; stopping");
-                break;
-            }
-            let outcome = self
-                .execute(&inbound, &customer, cmd, &mut verdicts)
-                .await?;
             if outcome.is_silent() {
                 continue;
             }
@@ -393,21 +423,8 @@ impl Engine {
                 address,
                 auto_substitute,
             } => {
-                let req = PlaceOrder {
-                    channel: inbound.channel,
-                    lines: lines
-                        .into_iter()
-                        .map(|(sku, quantity)| OrderLineRequest { sku, quantity })
-                        .collect(),
-                    slot_start,
-                    address,
-                    auto_substitute,
-                };
-                let placed = user_result(s.place_order_scored(customer, req).await)?;
-                Outcome::OrderPlaced(placed.map(|(order, verdict)| {
-                    verdicts.insert(order.number.to_string(), verdict);
-                    order
-                }))
+                let req = placement(inbound, &lines, slot_start, address, auto_substitute);
+                placed_outcome(s.place_order_scored(customer, req).await, verdicts)?
             }
             Command::ChangeLines {
                 number,
@@ -509,6 +526,62 @@ fn switch_language(event: &Event) -> Option<Lang> {
 }
 
 /// A use case's refusal becomes an outcome the dialog explains; a system failure stays an error.
+/// The placement a `PlaceOrder` command asks for (`None` for any other command).
+fn place_request(inbound: &Inbound, cmd: &Command) -> Option<PlaceOrder> {
+    let Command::PlaceOrder {
+        lines,
+        slot_start,
+        address,
+        auto_substitute,
+    } = cmd
+    else {
+        return None;
+    };
+    Some(placement(
+        inbound,
+        lines,
+        *slot_start,
+        *address,
+        *auto_substitute,
+    ))
+}
+
+fn placement(
+    inbound: &Inbound,
+    lines: &[(crate::domain::Sku, crate::domain::Quantity)],
+    slot_start: DateTime<Utc>,
+    address: crate::domain::AddressId,
+    auto_substitute: bool,
+) -> PlaceOrder {
+    PlaceOrder {
+        channel: inbound.channel,
+        lines: lines
+            .iter()
+            .map(|(sku, quantity)| OrderLineRequest {
+                sku: sku.clone(),
+                quantity: *quantity,
+            })
+            .collect(),
+        slot_start,
+        address,
+        auto_substitute,
+    }
+}
+
+/// A placement's result as the dialog's outcome; its risk verdict is kept for the rest of the
+/// turn (the dialog's question about it is then answered without scoring the order again).
+fn placed_outcome(
+    placed: Result<(crate::domain::Order, crate::analytics::risk::RiskAssessment), ServiceError>,
+    verdicts: &mut HashMap<String, crate::analytics::risk::RiskAssessment>,
+) -> Result<Outcome, ServiceError> {
+    Ok(Outcome::OrderPlaced(user_result(placed)?.map(
+        |(order, verdict)| {
+            verdicts.insert(order.number.to_string(), verdict);
+            order
+        },
+    )))
+}
+
 fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, ServiceError> {
     match r {
         Ok(v) => Ok(Ok(v)),

@@ -5,6 +5,7 @@ use rand::Rng;
 use crate::domain::{CancelReason, Channel, Customer};
 use crate::services::secrets::{random_token, sha256_hex};
 use crate::services::{Saved, ServiceError, Services};
+use crate::store::Tx;
 
 impl Services {
     /// Creates an anonymous web customer session; returns `(token, web user id)`.
@@ -119,24 +120,85 @@ impl Services {
         expected: Option<i64>,
         message_id: Option<&str>,
     ) -> Result<Saved, ServiceError> {
-        let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
+        let save = StateSave::new(channel, user, state, expected, message_id)?;
+        self.save_state(&save).await
+    }
+
+    /// [`Services::save_conversation`] of a state already serialized.
+    pub(super) async fn save_state(&self, save: &StateSave<'_>) -> Result<Saved, ServiceError> {
         let tx = self.store.begin_write().await?;
-        if let Some(id) = message_id
-            && !tx.record_inbound(channel, id, self.now()).await?
+        let saved = self.save_state_in(&tx, save).await?;
+        if let Saved::Version(_) = saved {
+            tx.commit().await?;
+        }
+        Ok(saved)
+    }
+
+    /// The writes of [`Services::save_state`] in the caller's transaction; on a duplicate or
+    /// a conflict nothing is written and the caller must not commit what follows.
+    pub(super) async fn save_state_in(
+        &self,
+        tx: &Tx,
+        save: &StateSave<'_>,
+    ) -> Result<Saved, ServiceError> {
+        let now = self.now();
+        if let Some(id) = save.message_id
+            && !tx.record_inbound(save.channel, id, now).await?
         {
             return Ok(Saved::Duplicate);
         }
-        match tx
-            .save_conversation(channel, user, &json, expected, self.now())
-            .await?
-        {
-            Ok(v) => {
-                tx.commit().await?;
-                Ok(Saved::Version(v))
-            }
-            Err(_) => Ok(Saved::Conflict),
-        }
+        Ok(
+            match tx
+                .save_conversation(save.channel, save.user, &save.state, save.expected, now)
+                .await?
+            {
+                Ok(v) => Saved::Version(v),
+                Err(_) => Saved::Conflict,
+            },
+        )
     }
+}
+
+/// A dialog state to save: serialized, with the version it was read at and the turn's message
+/// id (recorded with it; see [`Services::save_turn`]).
+#[derive(Debug, Clone)]
+pub struct StateSave<'a> {
+    pub channel: Channel,
+    pub user: &'a str,
+    /// The state as JSON.
+    state: String,
+    pub expected: Option<i64>,
+    pub message_id: Option<&'a str>,
+}
+
+impl<'a> StateSave<'a> {
+    pub fn new<S: serde::Serialize>(
+        channel: Channel,
+        user: &'a str,
+        state: &S,
+        expected: Option<i64>,
+        message_id: Option<&'a str>,
+    ) -> Result<Self, ServiceError> {
+        Ok(Self {
+            channel,
+            user,
+            state: serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?,
+            expected,
+            message_id,
+        })
+    }
+}
+
+/// How a state saved together with a command went: as [`Saved`], with the command's result
+/// when the state was saved.
+#[derive(Debug)]
+pub enum SavedWith<T> {
+    /// The state was saved at this version; the command ran and gave this.
+    Saved(i64, T),
+    /// Another writer saved the state first: nothing written, the command did not run.
+    Conflict,
+    /// The message was handled before: nothing written, the command did not run.
+    Duplicate,
 }
 
 /// Web session tokens already checked against the database, by token hash. A session is never

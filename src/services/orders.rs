@@ -15,7 +15,7 @@ use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
     OrderStatus, Product, Quantity, Sku, TZ,
 };
-use crate::services::{Actor, ServiceError, Services};
+use crate::services::{Actor, Saved, SavedWith, ServiceError, Services, StateSave};
 use crate::store::Tx;
 use crate::store::repo::{Cancellation, NewOrder, NewOrderLine, OrderRow, OutboxEvent};
 
@@ -89,6 +89,56 @@ impl Services {
         customer: &Customer,
         req: PlaceOrder,
     ) -> Result<(Order, RiskAssessment), ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let placed = self.place_in(&tx, customer, req).await?;
+        tx.commit().await?;
+        tracing::info!(number = %placed.0.number, total = %placed.0.totals.total, "order placed");
+        Ok(placed)
+    }
+
+    /// [`Services::place_order_scored`] for a chat turn whose dialog state must be saved
+    /// before its order is placed: both in one transaction, so the turn's confirmation takes
+    /// the store's writer once instead of twice, and a redelivered message (its id recorded
+    /// with the state) or a concurrent save (the version check) places nothing.
+    ///
+    /// A placement that fails (out of stock, slot full, ...) leaves the state to be saved on
+    /// its own, as it would have been before the command; the failure is returned beside it.
+    pub async fn place_order_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        req: PlaceOrder,
+    ) -> Result<SavedWith<Result<(Order, RiskAssessment), ServiceError>>, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let version = match self.save_state_in(&tx, save).await? {
+            Saved::Version(v) => v,
+            Saved::Conflict => return Ok(SavedWith::Conflict),
+            Saved::Duplicate => return Ok(SavedWith::Duplicate),
+        };
+        match self.place_in(&tx, customer, req).await {
+            Ok(placed) => {
+                tx.commit().await?;
+                tracing::info!(number = %placed.0.number, total = %placed.0.totals.total, "order placed");
+                Ok(SavedWith::Saved(version, Ok(placed)))
+            }
+            Err(failed) => {
+                drop(tx);
+                Ok(match self.save_state(save).await? {
+                    Saved::Version(v) => SavedWith::Saved(v, Err(failed)),
+                    Saved::Conflict => SavedWith::Conflict,
+                    Saved::Duplicate => SavedWith::Duplicate,
+                })
+            }
+        }
+    }
+
+    /// The placement itself, in the caller's write transaction.
+    async fn place_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        req: PlaceOrder,
+    ) -> Result<(Order, RiskAssessment), ServiceError> {
         let now = self.now();
         let merged = merge_lines(&req.lines)?;
         if merged.is_empty() {
@@ -100,7 +150,6 @@ impl Services {
             });
         }
         let slot = self.rules.slots.slot_starting_at(req.slot_start)?;
-        let tx = self.store.begin_write().await?;
         let address = tx
             .address_of(customer.id, req.address)
             .await?
@@ -109,7 +158,7 @@ impl Services {
             })?;
 
         let products = self
-            .products_for(&tx, merged.iter().map(|(s, _)| s.clone()).collect())
+            .products_for(tx, merged.iter().map(|(s, _)| s.clone()).collect())
             .await?;
         let mut lines = Vec::with_capacity(merged.len());
         for (sku, q) in &merged {
@@ -149,10 +198,9 @@ impl Services {
         };
         let unnumbered = tx.insert_unnumbered_order(&new, now).await?;
 
-        self.book(&tx, &slot, &address.zone, now).await?;
+        self.book(tx, &slot, &address.zone, now).await?;
         for l in &new.lines {
-            self.reserve(&tx, &products[&l.sku], l.quantity, now)
-                .await?;
+            self.reserve(tx, &products[&l.sku], l.quantity, now).await?;
         }
         let day = now.with_timezone(&TZ).date_naive();
         let seq = tx.next_order_seq(&day.format("%y%m%d").to_string()).await?;
@@ -169,9 +217,7 @@ impl Services {
         )
         .await?;
         let history: Vec<Order> = std::iter::once(order.clone()).chain(earlier).collect();
-        let risk = self.record_risk(&tx, &order, &history).await?;
-        tx.commit().await?;
-        tracing::info!(number = %order.number, total = %order.totals.total, "order placed");
+        let risk = self.record_risk(tx, &order, &history).await?;
         Ok((order, risk))
     }
 

@@ -315,3 +315,117 @@ async fn a_write_lock_held_by_another_process_stalls_no_reader() {
     assert!(released.load(Ordering::SeqCst));
     holder.join().unwrap();
 }
+
+/// Drives `user` through an order (two jin of tomatoes and a box of eggs, a shared location,
+/// the first slot, consent to substitutes) up to the summary, and returns the confirmation
+/// the customer would send next.
+async fn up_to_confirmation(
+    engine: &freshbot::conversation::Engine,
+    user: &str,
+) -> freshbot::conversation::Inbound {
+    use freshbot::conversation::{Content, Inbound};
+    use freshbot::domain::LatLon;
+    let message = |n: usize, content: Content| Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some(format!("m-{n}")),
+        lang: None,
+        content,
+    };
+    let button = |replies: &[freshbot::dialog::Reply], prefix: &str| {
+        replies
+            .iter()
+            .flat_map(|r| &r.buttons)
+            .map(|b| b.payload.clone())
+            .find(|p| p.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} button in {replies:?}"))
+    };
+    let say = |n: usize, content: Content| {
+        let engine = engine.clone();
+        let inbound = message(n, content);
+        async move { engine.handle(inbound).await.unwrap().replies }
+    };
+    say(1, Content::Text("我要两斤西红柿和一盒鸡蛋".into())).await;
+    let r = say(2, Content::Location(LatLon::new(31.2352, 121.48).unwrap())).await;
+    let r = say(3, Content::Button(button(&r, "slot:"))).await;
+    let r = say(4, Content::Button(button(&r, "yes"))).await;
+    message(5, Content::Button(button(&r, "yes")))
+}
+
+/// An order confirmation delivered four times at once (a retrying client): its state and its
+/// order are saved in one transaction, so one delivery places the order and answers with its
+/// number; the others are duplicates that place nothing.
+async fn a_redelivered_confirmation_places_one_order(backend: Backend) {
+    use freshbot::domain::Lang;
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "confirming-user";
+    let confirm = up_to_confirmation(&engine, user).await;
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (engine, confirm) = (engine.clone(), confirm.clone());
+        turns.spawn(async move { engine.handle(confirm).await.unwrap() });
+    }
+    let mut answers = vec![];
+    while let Some(turn) = turns.join_next().await {
+        let turn = turn.unwrap();
+        if !turn.duplicate {
+            answers.push(turn.replies);
+        }
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let customer = app
+        .services
+        .identify(Channel::Web, user, Lang::Zh)
+        .await
+        .unwrap();
+    let orders = app.services.orders_of(&customer).await.unwrap();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
+    assert!(said.contains(&orders[0].number.to_string()), "{said}");
+    assert!(engine.handle(confirm).await.unwrap().duplicate);
+    assert_eq!(app.services.orders_of(&customer).await.unwrap().len(), 1);
+}
+on_both_backends!(a_redelivered_confirmation_places_one_order);
+
+/// The tomatoes sell out between the summary and the confirmation: no order, the customer is
+/// told, and the turn is still saved (the conversation moved on, and a redelivery of the
+/// confirmation is a duplicate, not a second try). Here the turn's own stock check sees it
+/// first; a placement that fails inside the transaction is tested in
+/// `orders::state_and_order_are_saved_together`.
+async fn a_confirmation_that_finds_the_stock_gone_is_answered_and_saved(backend: Backend) {
+    use freshbot::domain::Lang;
+    use freshbot::services::Actor;
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "too-late-user";
+    let confirm = up_to_confirmation(&engine, user).await;
+    let (_, before) = app
+        .services
+        .load_conversation::<serde_json::Value>(Channel::Web, user)
+        .await
+        .unwrap();
+    let (on_hand, reserved) = crate::common::stock(&app, "VEG-TOMATO").await;
+    app.services
+        .record_spoilage(Actor::Operator, "VEG-TOMATO", on_hand - reserved, "frost")
+        .await
+        .unwrap();
+    let turn = engine.handle(confirm.clone()).await.unwrap();
+    assert!(!turn.duplicate);
+    let said: String = turn.replies.iter().map(|r| r.text.as_str()).collect();
+    assert!(said.contains("库存不够"), "{said}");
+    let customer = app
+        .services
+        .identify(Channel::Web, user, Lang::Zh)
+        .await
+        .unwrap();
+    assert!(app.services.orders_of(&customer).await.unwrap().is_empty());
+    let (_, after) = app
+        .services
+        .load_conversation::<serde_json::Value>(Channel::Web, user)
+        .await
+        .unwrap();
+    assert!(after > before, "{before:?} -> {after:?}");
+    assert!(engine.handle(confirm).await.unwrap().duplicate);
+}
+on_both_backends!(a_confirmation_that_finds_the_stock_gone_is_answered_and_saved);

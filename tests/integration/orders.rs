@@ -577,3 +577,87 @@ async fn membership_rewards_completed_orders_not_cancellations(backend: Backend)
     assert_eq!(m.tier.code, "regular");
 }
 on_both_backends!(membership_rewards_completed_orders_not_cancellations);
+
+/// A chat turn's confirmation saves its dialog state and places its order in one transaction:
+/// both or, on a duplicate message id or a stale state version, neither. A placement that
+/// fails (here: more tomatoes than are left) still saves the state, and says why it failed.
+async fn state_and_order_are_saved_together(backend: Backend) {
+    use freshbot::domain::Channel;
+    use freshbot::services::{SavedWith, StateSave};
+    let app = spawn_app(backend).await;
+    let (c, addr) = app.customer("saver").await;
+    let slot = app.slot_starts("huangpu").await[0];
+    let two_jin = || {
+        order(
+            vec![
+                line("VEG-TOMATO", "2", Unit::Jin),
+                line("EGG-CHICKEN", "1", Unit::Box),
+            ],
+            slot,
+            addr,
+        )
+    };
+    let state = serde_json::json!({ "step": "confirming" });
+    let save = |expected, id| StateSave::new(Channel::Web, "saver", &state, expected, id).unwrap();
+
+    let placed = app
+        .services
+        .place_order_saving_state(&save(None, Some("m1")), &c, two_jin())
+        .await
+        .unwrap();
+    let SavedWith::Saved(1, Ok((placed_order, _))) = placed else {
+        panic!("{placed:?}")
+    };
+    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    assert_eq!(placed_order.lines.len(), 2);
+
+    // The same message again, or a state saved from a stale version: nothing happens.
+    let again = app
+        .services
+        .place_order_saving_state(&save(Some(1), Some("m1")), &c, two_jin())
+        .await
+        .unwrap();
+    assert!(matches!(again, SavedWith::Duplicate), "{again:?}");
+    let stale = app
+        .services
+        .place_order_saving_state(&save(None, Some("m2")), &c, two_jin())
+        .await
+        .unwrap();
+    assert!(matches!(stale, SavedWith::Conflict), "{stale:?}");
+    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    // Neither recorded its message: "m2" is still new.
+    assert!(
+        app.services
+            .first_delivery(Channel::Web, "m2")
+            .await
+            .unwrap()
+    );
+
+    // Half a jin of tomatoes left, two asked for: no order, but the state is saved.
+    let (on_hand, reserved) = stock(&app, "VEG-TOMATO").await;
+    app.services
+        .record_spoilage(
+            Actor::Operator,
+            "VEG-TOMATO",
+            on_hand - reserved - 500,
+            "frost",
+        )
+        .await
+        .unwrap();
+    let short = app
+        .services
+        .place_order_saving_state(&save(Some(1), Some("m3")), &c, two_jin())
+        .await
+        .unwrap();
+    let SavedWith::Saved(2, Err(ServiceError::OutOfStock { .. })) = short else {
+        panic!("{short:?}")
+    };
+    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    let (_, version) = app
+        .services
+        .load_conversation::<serde_json::Value>(Channel::Web, "saver")
+        .await
+        .unwrap();
+    assert_eq!(version, Some(2));
+}
+on_both_backends!(state_and_order_are_saved_together);
