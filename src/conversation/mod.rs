@@ -226,28 +226,32 @@ impl Engine {
                         )
                         .await?;
                     (saved, true)
-                } else if let (Some(req), false) = (
-                    step.commands
-                        .first()
-                        .and_then(|c| place_request(&inbound, c)),
-                    leaving_queue,
-                ) {
-                    // An order confirmation: the state and the order in one transaction.
+                } else {
                     let save =
                         StateSave::new(inbound.channel, &inbound.user, &state, version, dedupe)?;
-                    match s.place_order_saving_state(&save, &customer, req).await? {
-                        SavedWith::Saved(v, placed) => {
-                            let outcome = placed_outcome(placed, &mut verdicts)?;
+                    // The state and the first command in one transaction, where the services
+                    // can (the confirmation's order, a shared location's address).
+                    let with_command = match step.commands.first().filter(|_| !leaving_queue) {
+                        Some(first) => {
+                            self.execute_saving_state(
+                                &save,
+                                &inbound,
+                                &customer,
+                                first,
+                                &mut verdicts,
+                            )
+                            .await?
+                        }
+                        None => None,
+                    };
+                    match with_command {
+                        Some(SavedWith::Saved(v, outcome)) => {
                             break (state, Some(v), step, false, Some(outcome));
                         }
-                        SavedWith::Duplicate => (Saved::Duplicate, false),
-                        SavedWith::Conflict => (Saved::Conflict, false),
+                        Some(SavedWith::Duplicate) => (Saved::Duplicate, false),
+                        Some(SavedWith::Conflict) => (Saved::Conflict, false),
+                        None => (s.save_state(&save).await?, false),
                     }
-                } else {
-                    let saved = s
-                        .save_conversation(inbound.channel, &inbound.user, &state, version, dedupe)
-                        .await?;
-                    (saved, false)
                 };
                 match saved {
                     (Saved::Version(v), recorded) => break (state, Some(v), step, recorded, None),
@@ -403,6 +407,38 @@ impl Engine {
         Ok(dialog::step(state, event, &data.context(self)))
     }
 
+    /// Runs `cmd` in the transaction that saves the turn's state (`save`), when the services
+    /// can: an order placement and a new address, the commands of the ordering flow's busiest
+    /// turns. `None` for any other command, which runs after a save of its own.
+    async fn execute_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        inbound: &Inbound,
+        customer: &Customer,
+        cmd: &Command,
+        verdicts: &mut HashMap<String, crate::analytics::risk::RiskAssessment>,
+    ) -> Result<Option<SavedWith<Outcome>>, ServiceError> {
+        let s = &self.services;
+        Ok(Some(match cmd {
+            Command::PlaceOrder {
+                lines,
+                slot_start,
+                address,
+                auto_substitute,
+            } => {
+                let req = placement(inbound, lines, *slot_start, *address, *auto_substitute);
+                s.place_order_saving_state(save, customer, req)
+                    .await?
+                    .try_map(|placed| placed_outcome(placed, verdicts))?
+            }
+            Command::SaveAddress { text, location } => s
+                .add_address_saving_state(save, customer, text, *location)
+                .await?
+                .try_map(|added| user_result(added).map(Outcome::AddressSaved))?,
+            _ => return Ok(None),
+        }))
+    }
+
     /// Runs one command. `verdicts` holds the risk verdicts of the orders this turn placed, so
     /// that the dialog's question about one is answered without scoring it again.
     async fn execute(
@@ -525,27 +561,6 @@ fn switch_language(event: &Event) -> Option<Lang> {
     }
 }
 
-/// A use case's refusal becomes an outcome the dialog explains; a system failure stays an error.
-/// The placement a `PlaceOrder` command asks for (`None` for any other command).
-fn place_request(inbound: &Inbound, cmd: &Command) -> Option<PlaceOrder> {
-    let Command::PlaceOrder {
-        lines,
-        slot_start,
-        address,
-        auto_substitute,
-    } = cmd
-    else {
-        return None;
-    };
-    Some(placement(
-        inbound,
-        lines,
-        *slot_start,
-        *address,
-        *auto_substitute,
-    ))
-}
-
 fn placement(
     inbound: &Inbound,
     lines: &[(crate::domain::Sku, crate::domain::Quantity)],
@@ -582,6 +597,7 @@ fn placed_outcome(
     )))
 }
 
+/// A use case's refusal becomes an outcome the dialog explains; a system failure stays an error.
 fn user_result<T>(r: Result<T, ServiceError>) -> Result<Result<T, Failure>, ServiceError> {
     match r {
         Ok(v) => Ok(Ok(v)),

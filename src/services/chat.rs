@@ -125,13 +125,55 @@ impl Services {
     }
 
     /// [`Services::save_conversation`] of a state already serialized.
-    pub(super) async fn save_state(&self, save: &StateSave<'_>) -> Result<Saved, ServiceError> {
+    pub async fn save_state(&self, save: &StateSave<'_>) -> Result<Saved, ServiceError> {
         let tx = self.store.begin_write().await?;
         let saved = self.save_state_in(&tx, save).await?;
         if let Saved::Version(_) = saved {
             tx.commit().await?;
         }
         Ok(saved)
+    }
+
+    /// A write transaction that has saved `save` first, and the state's new version; or why
+    /// nothing was saved (then no command may run). For the commands a chat turn runs right
+    /// after saving its state: one transaction instead of two, so the turn takes the store's
+    /// writer once less, and a redelivered message or a stale state runs nothing.
+    pub(super) async fn begin_with_state(
+        &self,
+        save: &StateSave<'_>,
+    ) -> Result<Result<(Tx, i64), NotSaved>, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        Ok(match self.save_state_in(&tx, save).await? {
+            Saved::Version(v) => Ok((tx, v)),
+            Saved::Conflict => Err(NotSaved::Conflict),
+            Saved::Duplicate => Err(NotSaved::Duplicate),
+        })
+    }
+
+    /// Ends what [`Services::begin_with_state`] began: commits a command that succeeded; after
+    /// one that failed, rolls it back and saves the state alone, as it would have been saved
+    /// before the command, so the dialog still hears why.
+    pub(super) async fn finish_with_state<T>(
+        &self,
+        tx: Tx,
+        save: &StateSave<'_>,
+        version: i64,
+        ran: Result<T, ServiceError>,
+    ) -> Result<SavedWith<Result<T, ServiceError>>, ServiceError> {
+        match ran {
+            Ok(done) => {
+                tx.commit().await?;
+                Ok(SavedWith::Saved(version, Ok(done)))
+            }
+            Err(failed) => {
+                drop(tx);
+                Ok(match self.save_state(save).await? {
+                    Saved::Version(v) => SavedWith::Saved(v, Err(failed)),
+                    Saved::Conflict => SavedWith::Conflict,
+                    Saved::Duplicate => SavedWith::Duplicate,
+                })
+            }
+        }
     }
 
     /// The writes of [`Services::save_state`] in the caller's transaction; on a duplicate or
@@ -186,6 +228,33 @@ impl<'a> StateSave<'a> {
             expected,
             message_id,
         })
+    }
+}
+
+impl<T> SavedWith<T> {
+    /// The command's result through `f`, which may fail.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<SavedWith<U>, E> {
+        Ok(match self {
+            SavedWith::Saved(v, t) => SavedWith::Saved(v, f(t)?),
+            SavedWith::Conflict => SavedWith::Conflict,
+            SavedWith::Duplicate => SavedWith::Duplicate,
+        })
+    }
+}
+
+/// Why [`Services::begin_with_state`] saved nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NotSaved {
+    Conflict,
+    Duplicate,
+}
+
+impl<T> From<NotSaved> for SavedWith<T> {
+    fn from(n: NotSaved) -> Self {
+        match n {
+            NotSaved::Conflict => SavedWith::Conflict,
+            NotSaved::Duplicate => SavedWith::Duplicate,
+        }
     }
 }
 

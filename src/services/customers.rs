@@ -1,7 +1,8 @@
 //! Customers: who is writing, and where they want their groceries.
 
 use crate::domain::{Channel, Customer, DeliveryAddress, Lang, LatLon, geo};
-use crate::services::{ServiceError, Services};
+use crate::services::{SavedWith, ServiceError, Services, StateSave};
+use crate::store::Tx;
 
 impl Services {
     /// The customer behind a channel identity, created on first contact.
@@ -51,6 +52,36 @@ impl Services {
         text: &str,
         location: Option<LatLon>,
     ) -> Result<DeliveryAddress, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let added = self.add_address_in(&tx, customer, text, location).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// [`Services::add_address`] for a chat turn whose dialog state must be saved first: both
+    /// in one transaction (see [`Services::begin_with_state`]).
+    pub async fn add_address_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        text: &str,
+        location: Option<LatLon>,
+    ) -> Result<SavedWith<Result<DeliveryAddress, ServiceError>>, ServiceError> {
+        let (tx, version) = match self.begin_with_state(save).await? {
+            Ok(begun) => begun,
+            Err(not_saved) => return Ok(not_saved.into()),
+        };
+        let added = self.add_address_in(&tx, customer, text, location).await;
+        self.finish_with_state(tx, save, version, added).await
+    }
+
+    async fn add_address_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        text: &str,
+        location: Option<LatLon>,
+    ) -> Result<DeliveryAddress, ServiceError> {
         let text = text.trim();
         if text.is_empty() && location.is_none() {
             return Err(ServiceError::UnknownAddress("the address is empty".into()));
@@ -60,7 +91,6 @@ impl Services {
                 "the address is longer than 200 characters".into(),
             ));
         }
-        let tx = self.store.begin_write().await?;
         let zones = tx.zones().await?;
         let zone = match location {
             Some(p) => {
@@ -84,7 +114,6 @@ impl Services {
         let id = tx
             .insert_address(customer.id, &shown, location, &zone, self.now())
             .await?;
-        tx.commit().await?;
         Ok(DeliveryAddress {
             id: Some(id),
             text: shown,

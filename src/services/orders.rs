@@ -15,7 +15,7 @@ use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
     OrderStatus, Product, Quantity, Sku, TZ,
 };
-use crate::services::{Actor, Saved, SavedWith, ServiceError, Services, StateSave};
+use crate::services::{Actor, SavedWith, ServiceError, Services, StateSave};
 use crate::store::Tx;
 use crate::store::repo::{Cancellation, NewOrder, NewOrderLine, OrderRow, OutboxEvent};
 
@@ -109,27 +109,16 @@ impl Services {
         customer: &Customer,
         req: PlaceOrder,
     ) -> Result<SavedWith<Result<(Order, RiskAssessment), ServiceError>>, ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let version = match self.save_state_in(&tx, save).await? {
-            Saved::Version(v) => v,
-            Saved::Conflict => return Ok(SavedWith::Conflict),
-            Saved::Duplicate => return Ok(SavedWith::Duplicate),
+        let (tx, version) = match self.begin_with_state(save).await? {
+            Ok(begun) => begun,
+            Err(not_saved) => return Ok(not_saved.into()),
         };
-        match self.place_in(&tx, customer, req).await {
-            Ok(placed) => {
-                tx.commit().await?;
-                tracing::info!(number = %placed.0.number, total = %placed.0.totals.total, "order placed");
-                Ok(SavedWith::Saved(version, Ok(placed)))
-            }
-            Err(failed) => {
-                drop(tx);
-                Ok(match self.save_state(save).await? {
-                    Saved::Version(v) => SavedWith::Saved(v, Err(failed)),
-                    Saved::Conflict => SavedWith::Conflict,
-                    Saved::Duplicate => SavedWith::Duplicate,
-                })
-            }
+        let placed = self.place_in(&tx, customer, req).await;
+        let saved = self.finish_with_state(tx, save, version, placed).await?;
+        if let SavedWith::Saved(_, Ok((order, _))) = &saved {
+            tracing::info!(number = %order.number, total = %order.totals.total, "order placed");
         }
+        Ok(saved)
     }
 
     /// The placement itself, in the caller's write transaction.

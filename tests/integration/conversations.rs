@@ -429,3 +429,52 @@ async fn a_confirmation_that_finds_the_stock_gone_is_answered_and_saved(backend:
     assert!(engine.handle(confirm).await.unwrap().duplicate);
 }
 on_both_backends!(a_confirmation_that_finds_the_stock_gone_is_answered_and_saved);
+
+/// A shared location delivered three times at once while ordering: the state and the new
+/// address are saved in one transaction, so the customer has one address, not three.
+async fn a_redelivered_location_saves_one_address(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    use freshbot::domain::{Lang, LatLon};
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "locating-user";
+    let message = |id: &str, content: Content| Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some(id.into()),
+        lang: None,
+        content,
+    };
+    engine
+        .handle(message(
+            "m-1",
+            Content::Text("我要两斤西红柿和一盒鸡蛋".into()),
+        ))
+        .await
+        .unwrap();
+    let location = message(
+        "m-2",
+        Content::Location(LatLon::new(31.2352, 121.48).unwrap()),
+    );
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let (engine, location) = (engine.clone(), location.clone());
+        turns.spawn(async move { engine.handle(location).await.unwrap() });
+    }
+    let mut answered = 0;
+    while let Some(turn) = turns.join_next().await {
+        if !turn.unwrap().duplicate {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 1);
+    let customer = app
+        .services
+        .identify(Channel::Web, user, Lang::Zh)
+        .await
+        .unwrap();
+    let addresses = app.services.addresses(&customer).await.unwrap();
+    assert_eq!(addresses.len(), 1, "{addresses:?}");
+    assert_eq!(addresses[0].zone, "huangpu");
+}
+on_both_backends!(a_redelivered_location_saves_one_address);
