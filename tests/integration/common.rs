@@ -181,17 +181,15 @@ impl TestApp {
         let (c, addr) = self.customer(name).await;
         let slot = self.slot_starts("huangpu").await[0];
         self.services
-            .place_order(
-                &c,
-                order(
-                    vec![
-                        line("VEG-TOMATO", "2", Unit::Jin),
-                        line("EGG-CHICKEN", "1", Unit::Box),
-                    ],
-                    slot,
-                    addr,
-                ),
-            )
+            .place_order(&c, tomatoes_and_eggs(slot, addr))
+            .await
+            .unwrap()
+    }
+
+    /// The customer that the chat engine created for web user `user`.
+    pub async fn web_customer(&self, user: &str) -> Customer {
+        self.services
+            .identify(Channel::Web, user, Lang::Zh)
             .await
             .unwrap()
     }
@@ -206,6 +204,18 @@ impl TestApp {
             .map(|s| s.start)
             .collect()
     }
+}
+
+/// Two jin of tomatoes and a box of eggs (above the minimum order) for `slot` and `addr`.
+pub fn tomatoes_and_eggs(slot: DateTime<Utc>, addr: AddressId) -> PlaceOrder {
+    order(
+        vec![
+            line("VEG-TOMATO", "2", Unit::Jin),
+            line("EGG-CHICKEN", "1", Unit::Box),
+        ],
+        slot,
+        addr,
+    )
 }
 
 pub fn line(sku: &str, amount: &str, unit: Unit) -> OrderLineRequest {

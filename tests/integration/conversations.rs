@@ -356,7 +356,6 @@ async fn up_to_confirmation(
 /// order are saved in one transaction, so one delivery places the order and answers with its
 /// number; the others are duplicates that place nothing.
 async fn a_redelivered_confirmation_places_one_order(backend: Backend) {
-    use freshbot::domain::Lang;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "confirming-user";
@@ -374,11 +373,7 @@ async fn a_redelivered_confirmation_places_one_order(backend: Backend) {
         }
     }
     assert_eq!(answers.len(), 1, "{answers:?}");
-    let customer = app
-        .services
-        .identify(Channel::Web, user, Lang::Zh)
-        .await
-        .unwrap();
+    let customer = app.web_customer(user).await;
     let orders = app.services.orders_of(&customer).await.unwrap();
     assert_eq!(orders.len(), 1, "{orders:?}");
     let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
@@ -394,7 +389,6 @@ on_both_backends!(a_redelivered_confirmation_places_one_order);
 /// first; a placement that fails inside the transaction is tested in
 /// `orders::state_and_order_are_saved_together`.
 async fn a_confirmation_that_finds_the_stock_gone_is_answered_and_saved(backend: Backend) {
-    use freshbot::domain::Lang;
     use freshbot::services::Actor;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
@@ -414,11 +408,7 @@ async fn a_confirmation_that_finds_the_stock_gone_is_answered_and_saved(backend:
     assert!(!turn.duplicate);
     let said: String = turn.replies.iter().map(|r| r.text.as_str()).collect();
     assert!(said.contains("库存不够"), "{said}");
-    let customer = app
-        .services
-        .identify(Channel::Web, user, Lang::Zh)
-        .await
-        .unwrap();
+    let customer = app.web_customer(user).await;
     assert!(app.services.orders_of(&customer).await.unwrap().is_empty());
     let (_, after) = app
         .services
@@ -434,7 +424,7 @@ on_both_backends!(a_confirmation_that_finds_the_stock_gone_is_answered_and_saved
 /// address are saved in one transaction, so the customer has one address, not three.
 async fn a_redelivered_location_saves_one_address(backend: Backend) {
     use freshbot::conversation::{Content, Inbound};
-    use freshbot::domain::{Lang, LatLon};
+    use freshbot::domain::LatLon;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "locating-user";
@@ -468,11 +458,7 @@ async fn a_redelivered_location_saves_one_address(backend: Backend) {
         }
     }
     assert_eq!(answered, 1);
-    let customer = app
-        .services
-        .identify(Channel::Web, user, Lang::Zh)
-        .await
-        .unwrap();
+    let customer = app.web_customer(user).await;
     let addresses = app.services.addresses(&customer).await.unwrap();
     assert_eq!(addresses.len(), 1, "{addresses:?}");
     assert_eq!(addresses[0].zone, "huangpu");

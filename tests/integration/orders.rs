@@ -587,16 +587,7 @@ async fn state_and_order_are_saved_together(backend: Backend) {
     let app = spawn_app(backend).await;
     let (c, addr) = app.customer("saver").await;
     let slot = app.slot_starts("huangpu").await[0];
-    let two_jin = || {
-        order(
-            vec![
-                line("VEG-TOMATO", "2", Unit::Jin),
-                line("EGG-CHICKEN", "1", Unit::Box),
-            ],
-            slot,
-            addr,
-        )
-    };
+    let two_jin = || crate::common::tomatoes_and_eggs(slot, addr);
     let state = serde_json::json!({ "step": "confirming" });
     let save = |expected, id| StateSave::new(Channel::Web, "saver", &state, expected, id).unwrap();
 
