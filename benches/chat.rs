@@ -24,9 +24,13 @@ const QUESTIONS: [&str; 6] = [
     "几点可以送",
 ];
 
-/// Latency of one turn, and whether it was one of the ordering turns (which write the order,
-/// its lines, the stock reservation, the slot booking and the outbox) or a question.
-type Turn = (Duration, bool);
+/// The ordering turns of a customer, in order: the order text, the shared location (a new
+/// address), the slot, the substitution consent and the confirmation (which writes the order,
+/// its lines, the stock reservation, the slot booking and the outbox).
+const ORDERING_STEPS: [&str; 5] = ["order", "location", "slot", "consent", "confirm"];
+
+/// Latency of one turn, and which ordering step it was (`None` for a question).
+type Turn = (Duration, Option<&'static str>);
 
 struct Result {
     latencies: Vec<Turn>,
@@ -74,24 +78,26 @@ async fn customer(http: reqwest::Client, base: String, turns: usize) -> Vec<Turn
             .find(|p| p.starts_with(prefix))
             .map(str::to_owned)
     };
+    let mut steps = ORDERING_STEPS.iter();
     for body in [
         json!({"text": "我要两斤西红柿和一盒鸡蛋"}),
         json!({"location": {"lat": 31.2352, "lon": 121.48}}),
     ] {
         let (d, r) = send(body).await;
-        lat.push((d, true));
+        lat.push((d, steps.next().copied()));
         last = r;
     }
     for prefix in ["slot:", "yes", "yes"] {
+        let step = steps.next().copied();
         if let Some(p) = payload(&last, prefix) {
             let (d, r) = send(json!({"button": p})).await;
-            lat.push((d, true));
+            lat.push((d, step));
             last = r;
         }
     }
     for i in 0..turns {
         let (d, _) = send(json!({"text": QUESTIONS[i % QUESTIONS.len()]})).await;
-        lat.push((d, false));
+        lat.push((d, None));
     }
     lat
 }
@@ -158,19 +164,30 @@ fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn report(label: &str, customers: usize, r: Result) {
-    let sorted = |filter: &dyn Fn(bool) -> bool| {
+    let sorted = |filter: &dyn Fn(Option<&str>) -> bool| {
         let mut v: Vec<Duration> = r
             .latencies
             .iter()
-            .filter(|(_, ordering)| filter(*ordering))
+            .filter(|(_, step)| filter(*step))
             .map(|(d, _)| *d)
             .collect();
         v.sort();
         v
     };
     let all = sorted(&|_| true);
-    let ordering = sorted(&|o| o);
-    let questions = sorted(&|o| !o);
+    let ordering = sorted(&|s| s.is_some());
+    let questions = sorted(&|s| s.is_none());
+    // Each ordering step apart: p50 and p99 in ms.
+    let steps: serde_json::Map<String, Value> = ORDERING_STEPS
+        .iter()
+        .map(|step| {
+            let v = sorted(&|s| s == Some(*step));
+            (
+                (*step).to_owned(),
+                json!([quantile_ms(&v, 0.5), quantile_ms(&v, 0.99)]),
+            )
+        })
+        .collect();
     let n = all.len();
     println!(
         "{}",
@@ -185,6 +202,7 @@ fn report(label: &str, customers: usize, r: Result) {
             "ordering_p99_ms": quantile_ms(&ordering, 0.99),
             "question_p50_ms": quantile_ms(&questions, 0.5),
             "question_p99_ms": quantile_ms(&questions, 0.99),
+            "ordering_steps_p50_p99_ms": steps,
         })
     );
 }
