@@ -17,8 +17,8 @@ use crate::dialog::{
 };
 use crate::domain::{Channel, Customer, Lang, LatLon, Product};
 use crate::services::{
-    FreeSlot, LineChange, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError, Services,
-    StateSave, StateView,
+    FreeSlot, LineChange, OpenTurn, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError,
+    Services, StateSave, StateView,
 };
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
@@ -208,7 +208,9 @@ impl Engine {
                 } else if let (Some(l), false) = (text_lang, state.lang_fixed) {
                     state.lang = l;
                 }
-                let step = self.step(&mut state, event.clone(), &mut data).await?;
+                let step = self
+                    .step(&mut state, event.clone(), &mut data, None)
+                    .await?;
                 // The usual turn (no command to run, no queue to leave or report) saves its
                 // state and its transcript in one write transaction.
                 let saved = if step.commands.is_empty() && !leaving_queue && state.handoff.is_none()
@@ -230,7 +232,8 @@ impl Engine {
                     let save =
                         StateSave::new(inbound.channel, &inbound.user, &state, version, dedupe)?;
                     // The state and the first command in one transaction, where the services
-                    // can (the confirmation's order, a shared location's address).
+                    // can (the confirmation's order, a shared location's address); when the
+                    // command succeeds, the answer to it is saved there too (`OpenTurn`).
                     let with_command = match step.commands.first().filter(|_| !leaving_queue) {
                         Some(first) => {
                             self.execute_saving_state(
@@ -245,11 +248,15 @@ impl Engine {
                         None => None,
                     };
                     match with_command {
-                        Some(SavedWith::Saved(v, outcome)) => {
-                            break (state, Some(v), step, false, Some(outcome));
+                        Some(FirstCommand::Ran {
+                            version,
+                            outcome,
+                            open,
+                        }) => {
+                            break (state, Some(version), step, false, Some((outcome, open)));
                         }
-                        Some(SavedWith::Duplicate) => (Saved::Duplicate, false),
-                        Some(SavedWith::Conflict) => (Saved::Conflict, false),
+                        Some(FirstCommand::Duplicate) => (Saved::Duplicate, false),
+                        Some(FirstCommand::Conflict) => (Saved::Conflict, false),
                         None => (s.save_state(&save).await?, false),
                     }
                 };
@@ -283,8 +290,10 @@ impl Engine {
         }
         let mut ran = 0;
         loop {
-            let outcome = match ran_with_save.take() {
-                Some(outcome) => outcome,
+            // `open`: the first command's transaction, still open, in which the answer to its
+            // outcome is read and saved (see `OpenTurn`).
+            let (outcome, mut open) = match ran_with_save.take() {
+                Some(first) => first,
                 None => {
                     let Some(cmd) = pending.pop_front() else {
                         break;
@@ -293,12 +302,17 @@ impl Engine {
                         tracing::warn!("too many chained commands in one turn; stopping");
                         break;
                     }
-                    self.execute(&inbound, &customer, cmd, &mut verdicts)
-                        .await?
+                    let outcome = self
+                        .execute(&inbound, &customer, cmd, &mut verdicts)
+                        .await?;
+                    (outcome, None)
                 }
             };
             ran += 1;
             if outcome.is_silent() {
+                if let Some(turn) = open {
+                    s.commit_turn(turn).await?;
+                }
                 continue;
             }
             // Feed the outcome back to the state as stored now (another instance may have
@@ -307,9 +321,17 @@ impl Engine {
             loop {
                 // The message is recorded by now (no dedupe key for the outcome's saves), and
                 // the customer and an agent's hold were read at the turn's start.
-                let view = s
-                    .after_command_view::<DialogState>(inbound.channel, &inbound.user, &customer)
-                    .await?;
+                let view = match &open {
+                    Some(turn) => s.open_turn_view::<DialogState>(turn).await?,
+                    None => {
+                        s.after_command_view::<DialogState>(
+                            inbound.channel,
+                            &inbound.user,
+                            &customer,
+                        )
+                        .await?
+                    }
+                };
                 let (stored, stored_version, mut data) =
                     TurnData::split(view, None, vec![], s.now());
                 if stored_version != version {
@@ -318,7 +340,12 @@ impl Engine {
                 }
                 let mut next = state.clone();
                 let more = self
-                    .step(&mut next, Event::Outcome(outcome.clone()), &mut data)
+                    .step(
+                        &mut next,
+                        Event::Outcome(outcome.clone()),
+                        &mut data,
+                        open.as_ref(),
+                    )
                     .await?;
                 // A question the turn already has a silent answer to costs no round.
                 let more_commands: Vec<Command> = more
@@ -328,22 +355,33 @@ impl Engine {
                     .collect();
                 // The turn's last save carries its transcript (one write transaction less).
                 let last = more_commands.is_empty() && pending.is_empty() && next.handoff.is_none();
-                let saved = if last {
-                    let said = crate::services::describe_content(&inbound.content);
-                    let all: Vec<Reply> = replies.iter().chain(&more.replies).cloned().collect();
-                    s.save_turn(
-                        inbound.channel,
-                        &inbound.user,
-                        &next,
-                        version,
-                        None,
-                        &said,
-                        &all,
-                    )
-                    .await?
+                let said = crate::services::describe_content(&inbound.content);
+                let all: Vec<Reply> = if last {
+                    replies.iter().chain(&more.replies).cloned().collect()
                 } else {
-                    s.save_conversation(inbound.channel, &inbound.user, &next, version, None)
+                    vec![]
+                };
+                let transcript = last.then_some((said.as_str(), all.as_slice()));
+                let saved = match (open.take(), transcript) {
+                    (Some(turn), transcript) => {
+                        Saved::Version(s.finish_turn(turn, &next, transcript).await?)
+                    }
+                    (None, Some((said, all))) => {
+                        s.save_turn(
+                            inbound.channel,
+                            &inbound.user,
+                            &next,
+                            version,
+                            None,
+                            said,
+                            all,
+                        )
                         .await?
+                    }
+                    (None, None) => {
+                        s.save_conversation(inbound.channel, &inbound.user, &next, version, None)
+                            .await?
+                    }
                 };
                 if let Saved::Version(v) = saved {
                     state = next;
@@ -384,11 +422,15 @@ impl Engine {
     /// of the week that most turns never look at); a step that asked for them is run again
     /// from the same state with them read. The step is pure, so the second run is the step it
     /// would have been with the slots at hand.
+    ///
+    /// `open`: the turn's open transaction, if the step answers a command that ran in it (the
+    /// slots are then read there).
     async fn step(
         &self,
         state: &mut DialogState,
         event: Event,
         data: &mut TurnData,
+        open: Option<&OpenTurn>,
     ) -> Result<dialog::Step, ServiceError> {
         if data.free_slots.is_none() {
             let mut trial = state.clone();
@@ -398,11 +440,14 @@ impl Engine {
                 *state = trial;
                 return Ok(step);
             }
-            data.free_slots = Some(
-                self.services
-                    .free_slots_of(&data.orders, &data.addresses)
-                    .await?,
-            );
+            let s = &self.services;
+            data.free_slots = Some(match open {
+                Some(turn) => {
+                    s.open_turn_free_slots(turn, &data.orders, &data.addresses)
+                        .await?
+                }
+                None => s.free_slots_of(&data.orders, &data.addresses).await?,
+            });
         }
         Ok(dialog::step(state, event, &data.context(self)))
     }
@@ -417,7 +462,7 @@ impl Engine {
         customer: &Customer,
         cmd: &Command,
         verdicts: &mut HashMap<String, crate::analytics::risk::RiskAssessment>,
-    ) -> Result<Option<SavedWith<Outcome>>, ServiceError> {
+    ) -> Result<Option<FirstCommand>, ServiceError> {
         let s = &self.services;
         Ok(Some(match cmd {
             Command::PlaceOrder {
@@ -427,14 +472,16 @@ impl Engine {
                 auto_substitute,
             } => {
                 let req = placement(inbound, lines, *slot_start, *address, *auto_substitute);
-                s.place_order_saving_state(save, customer, req)
-                    .await?
-                    .try_map(|placed| placed_outcome(placed, verdicts))?
+                FirstCommand::from(
+                    s.place_order_saving_state(save, customer, req).await?,
+                    |placed| placed_outcome(placed, verdicts),
+                )?
             }
-            Command::SaveAddress { text, location } => s
-                .add_address_saving_state(save, customer, text, *location)
-                .await?
-                .try_map(|added| user_result(added).map(Outcome::AddressSaved))?,
+            Command::SaveAddress { text, location } => FirstCommand::from(
+                s.add_address_saving_state(save, customer, text, *location)
+                    .await?,
+                |added| user_result(added).map(Outcome::AddressSaved),
+            )?,
             _ => return Ok(None),
         }))
     }
@@ -558,6 +605,43 @@ fn switch_language(event: &Event) -> Option<Lang> {
                 && understanding.confidence >= dialog::CONFIDENCE_THRESHOLD;
             (words >= 2 && understood).then_some(Lang::En)
         }
+    }
+}
+
+/// How a turn's first command went that ran in the transaction of the turn's state.
+#[allow(clippy::large_enum_variant)] // one per turn, moved once: not worth a box
+enum FirstCommand {
+    /// The state was saved at `version` and the command gave `outcome`; `open` is the
+    /// transaction, still open, when the command succeeded (its answer is saved there).
+    Ran {
+        version: i64,
+        outcome: Outcome,
+        open: Option<OpenTurn>,
+    },
+    Conflict,
+    Duplicate,
+}
+
+impl FirstCommand {
+    /// `saved`, with the command's result as the dialog's outcome.
+    fn from<T>(
+        saved: SavedWith<T>,
+        outcome: impl FnOnce(Result<T, ServiceError>) -> Result<Outcome, ServiceError>,
+    ) -> Result<Self, ServiceError> {
+        Ok(match saved {
+            SavedWith::Open(turn, done) => FirstCommand::Ran {
+                version: turn.version(),
+                outcome: outcome(Ok(done))?,
+                open: Some(turn),
+            },
+            SavedWith::Refused(version, refused) => FirstCommand::Ran {
+                version,
+                outcome: outcome(Err(refused))?,
+                open: None,
+            },
+            SavedWith::Conflict => FirstCommand::Conflict,
+            SavedWith::Duplicate => FirstCommand::Duplicate,
+        })
     }
 }
 

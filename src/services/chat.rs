@@ -1,11 +1,17 @@
 //! Web chat sessions, the handoff queue and cancels saved by an offer.
 
-use rand::Rng;
+use std::collections::HashMap;
 
-use crate::domain::{CancelReason, Channel, Customer};
+use rand::Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::dialog::Reply;
+use crate::domain::{CancelReason, Channel, Customer, CustomerId, DeliveryAddress, Order};
+use crate::services::handoff::transcript_lines;
 use crate::services::secrets::{random_token, sha256_hex};
-use crate::services::{Saved, ServiceError, Services};
-use crate::store::Tx;
+use crate::services::{FreeSlot, Saved, ServiceError, Services, StateView};
+use crate::store::{Catalog, TurnWrite, Tx};
 
 impl Services {
     /// Creates an anonymous web customer session; returns `(token, web user id)`.
@@ -141,39 +147,128 @@ impl Services {
     pub(super) async fn begin_with_state(
         &self,
         save: &StateSave<'_>,
-    ) -> Result<Result<(Tx, i64), NotSaved>, ServiceError> {
+    ) -> Result<Result<Begun, NotSaved>, ServiceError> {
+        // Before the writer is taken: the turn's answer reads the catalog, and on PostgreSQL a
+        // reload would want a second connection while the turn holds one.
+        let catalog = self.catalog().await?;
         let tx = self.store.begin_write().await?;
         Ok(match self.save_state_in(&tx, save).await? {
-            Saved::Version(v) => Ok((tx, v)),
+            Saved::Version(version) => Ok(Begun {
+                tx,
+                version,
+                catalog,
+            }),
             Saved::Conflict => Err(NotSaved::Conflict),
             Saved::Duplicate => Err(NotSaved::Duplicate),
         })
     }
 
-    /// Ends what [`Services::begin_with_state`] began: commits a command that succeeded; after
-    /// one that failed, rolls it back and saves the state alone, as it would have been saved
-    /// before the command, so the dialog still hears why.
+    /// Ends what [`Services::begin_with_state`] began: a command that succeeded leaves the
+    /// transaction open for the turn's answer to it ([`SavedWith::Open`]); after one that
+    /// failed, it rolls back and saves the state alone, as it would have been saved before
+    /// the command, so the dialog still hears why.
     pub(super) async fn finish_with_state<T>(
         &self,
-        tx: Tx,
+        begun: Begun,
         save: &StateSave<'_>,
-        version: i64,
+        customer: CustomerId,
         ran: Result<T, ServiceError>,
-    ) -> Result<SavedWith<Result<T, ServiceError>>, ServiceError> {
+    ) -> Result<SavedWith<T>, ServiceError> {
+        let Begun {
+            tx,
+            version,
+            catalog,
+        } = begun;
         match ran {
-            Ok(done) => {
-                tx.commit().await?;
-                Ok(SavedWith::Saved(version, Ok(done)))
-            }
+            Ok(done) => Ok(SavedWith::Open(
+                OpenTurn {
+                    tx,
+                    channel: save.channel,
+                    user: save.user.to_owned(),
+                    customer,
+                    version,
+                    catalog,
+                },
+                done,
+            )),
             Err(failed) => {
                 drop(tx);
                 Ok(match self.save_state(save).await? {
-                    Saved::Version(v) => SavedWith::Saved(v, Err(failed)),
+                    Saved::Version(v) => SavedWith::Refused(v, failed),
                     Saved::Conflict => SavedWith::Conflict,
                     Saved::Duplicate => SavedWith::Duplicate,
                 })
             }
         }
+    }
+
+    /// The dialog state, orders and addresses as an open turn sees them: after its command,
+    /// before its commit (as [`Services::after_command_view`] once it has committed).
+    pub async fn open_turn_view<S: DeserializeOwned + Default>(
+        &self,
+        turn: &OpenTurn,
+    ) -> Result<StateView<S>, ServiceError> {
+        let read = turn
+            .tx
+            .state_read(turn.channel, &turn.user, turn.customer)
+            .await?;
+        Ok(StateView::parse(read, turn.catalog.clone()))
+    }
+
+    /// [`Services::free_slots_of`] as an open turn sees them, read in its transaction: a turn
+    /// that holds one connection and waits for a second could wait for ever on a small pool.
+    pub async fn open_turn_free_slots(
+        &self,
+        turn: &OpenTurn,
+        orders: &[Order],
+        addresses: &[DeliveryAddress],
+    ) -> Result<HashMap<String, Vec<FreeSlot>>, ServiceError> {
+        self.zones_free_slots_in(Some(&turn.tx), orders, addresses)
+            .await
+    }
+
+    /// Saves the turn's answer to its command in the open turn (the state at the version the
+    /// turn began with, and the turn's transcript when it is the turn's last save) and commits:
+    /// the command, the state that answers it and the transcript become visible together.
+    /// Returns the state's new version.
+    pub async fn finish_turn<S: Serialize>(
+        &self,
+        turn: OpenTurn,
+        state: &S,
+        transcript: Option<(&str, &[Reply])>,
+    ) -> Result<i64, ServiceError> {
+        let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
+        let lines = match transcript {
+            Some((said, replies)) => transcript_lines(said, replies),
+            None => vec![],
+        };
+        let saved = turn
+            .tx
+            .save_turn(&TurnWrite {
+                channel: turn.channel,
+                user: &turn.user,
+                state: &json,
+                expected: Some(turn.version),
+                message_id: None,
+                transcript: &lines,
+                now: self.now(),
+            })
+            .await?;
+        match saved {
+            Saved::Version(v) => {
+                turn.tx.commit().await?;
+                Ok(v)
+            }
+            // The turn's transaction saved this state already, so no other writer can have
+            // saved it since; if one did, nothing of the turn is kept and the customer retries.
+            Saved::Conflict | Saved::Duplicate => Err(ServiceError::Concurrent),
+        }
+    }
+
+    /// Commits an open turn as it stands (a command whose outcome the dialog does nothing
+    /// with): the state saved before the command stays.
+    pub async fn commit_turn(&self, turn: OpenTurn) -> Result<(), ServiceError> {
+        Ok(turn.tx.commit().await?)
     }
 
     /// The writes of [`Services::save_state`] in the caller's transaction; on a duplicate or
@@ -231,14 +326,45 @@ impl<'a> StateSave<'a> {
     }
 }
 
-impl<T> SavedWith<T> {
-    /// The command's result through `f`, which may fail.
-    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<SavedWith<U>, E> {
-        Ok(match self {
-            SavedWith::Saved(v, t) => SavedWith::Saved(v, f(t)?),
-            SavedWith::Conflict => SavedWith::Conflict,
-            SavedWith::Duplicate => SavedWith::Duplicate,
-        })
+/// A chat turn's write transaction, still open after the turn's state and its first command
+/// were written in it, so that the dialog's answer to the command's outcome is saved in it too
+/// ([`Services::finish_turn`]): the turn takes the store's writer once, and the command's
+/// effect (an order, an address), the state that answers it and the transcript are committed
+/// together. Dropping it rolls all of that back.
+#[must_use = "an open turn is rolled back unless finished or committed"]
+pub struct OpenTurn {
+    tx: Tx,
+    channel: Channel,
+    user: String,
+    customer: CustomerId,
+    /// The version the turn's state was saved at.
+    version: i64,
+    /// The catalog as the turn began (read before its transaction, see `begin_with_state`).
+    catalog: Catalog,
+}
+
+/// What [`Services::begin_with_state`] began: the write transaction, the version the state was
+/// saved at in it, and the catalog read just before.
+pub(super) struct Begun {
+    pub tx: Tx,
+    version: i64,
+    catalog: Catalog,
+}
+
+impl OpenTurn {
+    /// The version the turn's state was saved at, before its command.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl std::fmt::Debug for OpenTurn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenTurn")
+            .field("channel", &self.channel)
+            .field("user", &self.user)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -262,8 +388,12 @@ impl<T> From<NotSaved> for SavedWith<T> {
 /// when the state was saved.
 #[derive(Debug)]
 pub enum SavedWith<T> {
-    /// The state was saved at this version; the command ran and gave this.
-    Saved(i64, T),
+    /// The state was saved and the command gave this, in a transaction still open: the turn
+    /// saves its answer there and commits ([`Services::finish_turn`]).
+    Open(OpenTurn, T),
+    /// The command was refused (the reason here) and rolled back; the state was saved alone,
+    /// at this version.
+    Refused(i64, ServiceError),
     /// Another writer saved the state first: nothing written, the command did not run.
     Conflict,
     /// The message was handled before: nothing written, the command did not run.

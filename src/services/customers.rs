@@ -66,13 +66,16 @@ impl Services {
         customer: &Customer,
         text: &str,
         location: Option<LatLon>,
-    ) -> Result<SavedWith<Result<DeliveryAddress, ServiceError>>, ServiceError> {
-        let (tx, version) = match self.begin_with_state(save).await? {
+    ) -> Result<SavedWith<DeliveryAddress>, ServiceError> {
+        let begun = match self.begin_with_state(save).await? {
             Ok(begun) => begun,
             Err(not_saved) => return Ok(not_saved.into()),
         };
-        let added = self.add_address_in(&tx, customer, text, location).await;
-        self.finish_with_state(tx, save, version, added).await
+        let added = self
+            .add_address_in(&begun.tx, customer, text, location)
+            .await;
+        self.finish_with_state(begun, save, customer.id, added)
+            .await
     }
 
     async fn add_address_in(

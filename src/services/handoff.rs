@@ -902,7 +902,7 @@ fn check_duty(role: Option<StaffRole>, duty: Duty) -> Result<(), HandoffError> {
 }
 
 /// The transcript rows of one bot turn: the customer's message, then each reply.
-fn transcript_lines<'a>(
+pub(super) fn transcript_lines<'a>(
     customer_text: &'a str,
     replies: &'a [Reply],
 ) -> Vec<(&'a str, Option<i64>, &'a str)> {

@@ -18,7 +18,7 @@ mod outbox;
 mod risk;
 pub mod secrets;
 mod turns;
-pub use chat::{SavedWith, StateSave};
+pub use chat::{OpenTurn, SavedWith, StateSave};
 pub use turns::{StateView, TurnView};
 mod warehouse;
 mod web_push;

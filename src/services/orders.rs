@@ -92,7 +92,6 @@ impl Services {
         let tx = self.store.begin_write().await?;
         let placed = self.place_in(&tx, customer, req).await?;
         tx.commit().await?;
-        tracing::info!(number = %placed.0.number, total = %placed.0.totals.total, "order placed");
         Ok(placed)
     }
 
@@ -101,24 +100,23 @@ impl Services {
     /// the store's writer once instead of twice, and a redelivered message (its id recorded
     /// with the state) or a concurrent save (the version check) places nothing.
     ///
-    /// A placement that fails (out of stock, slot full, ...) leaves the state to be saved on
-    /// its own, as it would have been before the command; the failure is returned beside it.
+    /// A placement that succeeds leaves the transaction open ([`SavedWith::Open`]) for the
+    /// turn's answer: the order is committed with it by [`Services::finish_turn`]. One that
+    /// fails (out of stock, slot full, ...) is rolled back and the state saved on its own, as
+    /// it would have been before the command ([`SavedWith::Refused`], with the reason).
     pub async fn place_order_saving_state(
         &self,
         save: &StateSave<'_>,
         customer: &Customer,
         req: PlaceOrder,
-    ) -> Result<SavedWith<Result<(Order, RiskAssessment), ServiceError>>, ServiceError> {
-        let (tx, version) = match self.begin_with_state(save).await? {
+    ) -> Result<SavedWith<(Order, RiskAssessment)>, ServiceError> {
+        let begun = match self.begin_with_state(save).await? {
             Ok(begun) => begun,
             Err(not_saved) => return Ok(not_saved.into()),
         };
-        let placed = self.place_in(&tx, customer, req).await;
-        let saved = self.finish_with_state(tx, save, version, placed).await?;
-        if let SavedWith::Saved(_, Ok((order, _))) = &saved {
-            tracing::info!(number = %order.number, total = %order.totals.total, "order placed");
-        }
-        Ok(saved)
+        let placed = self.place_in(&begun.tx, customer, req).await;
+        self.finish_with_state(begun, save, customer.id, placed)
+            .await
     }
 
     /// The placement itself, in the caller's write transaction.
@@ -207,6 +205,9 @@ impl Services {
         .await?;
         let history: Vec<Order> = std::iter::once(order.clone()).chain(earlier).collect();
         let risk = self.record_risk(tx, &order, &history).await?;
+        // Logged before the caller's commit: one place for every way of placing an order (a
+        // failed commit is logged as the error it returns).
+        tracing::info!(number = %order.number, total = %order.totals.total, "order placed");
         Ok((order, risk))
     }
 

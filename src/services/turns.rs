@@ -16,7 +16,7 @@ use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::services::catalog::slot_range;
 use crate::services::conversations::parse_state;
 use crate::services::{FreeSlot, ServiceError, Services};
-use crate::store::{Catalog, StateRead, zones_of};
+use crate::store::{Catalog, StateRead, Tx, zones_of};
 
 /// Everything a turn of the dialog reads about a conversation and its customer.
 pub struct TurnView<S> {
@@ -44,7 +44,7 @@ pub struct StateView<S> {
 impl<S: DeserializeOwned + Default> StateView<S> {
     /// A dialog state that no longer parses (after an upgrade) starts over, as in
     /// [`Services::load_conversation`].
-    fn parse(read: StateRead, catalog: Catalog) -> Self {
+    pub(super) fn parse(read: StateRead, catalog: Catalog) -> Self {
         let (state, version) = parse_state(read.conversation);
         Self {
             state,
@@ -102,12 +102,25 @@ impl Services {
         orders: &[Order],
         addresses: &[DeliveryAddress],
     ) -> Result<HashMap<String, Vec<FreeSlot>>, ServiceError> {
+        self.zones_free_slots_in(None, orders, addresses).await
+    }
+
+    /// [`Services::free_slots_of`], read in `tx` when given.
+    pub(super) async fn zones_free_slots_in(
+        &self,
+        tx: Option<&Tx>,
+        orders: &[Order],
+        addresses: &[DeliveryAddress],
+    ) -> Result<HashMap<String, Vec<FreeSlot>>, ServiceError> {
         let zones = zones_of(orders, addresses);
         let slots = self.rules.slots.slots_from(self.now());
         let Some((from, to)) = slot_range(&slots).filter(|_| !zones.is_empty()) else {
             return Ok(HashMap::new());
         };
-        let usage = self.store.zones_slot_usage(&zones, from, to).await?;
+        let usage = match tx {
+            Some(tx) => tx.zones_slot_usage(&zones, from, to).await?,
+            None => self.store.zones_slot_usage(&zones, from, to).await?,
+        };
         Ok(usage
             .iter()
             .map(|(zone, usage)| (zone.clone(), self.free_slots_from(&slots, usage)))

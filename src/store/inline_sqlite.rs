@@ -307,6 +307,15 @@ impl InlineTx {
         }
     }
 
+    /// Runs `f` on this transaction's connection, as the chat turn's hottest reads and
+    /// writes do (rows decoded straight into the entities' models).
+    pub(crate) fn run<R>(
+        &self,
+        f: impl FnOnce(&Inline<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.with(|conn| f(&Inline { conn }))
+    }
+
     pub(crate) fn commit(self) -> Result<(), StoreError> {
         self.end("COMMIT")
     }

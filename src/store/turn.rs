@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Channel, Customer, CustomerId, DeliveryAddress, Order};
 use crate::handoff::HandoffEntry;
 use crate::store::inline_sqlite::{Finish, Inline};
-use crate::store::{Store, StoreError, Tx};
+use crate::store::{Conn, Store, StoreError, Tx};
 
 /// Slot usage `(slot start, booked, capacity)` of one zone.
 pub type SlotUsage = Vec<(DateTime<Utc>, u32, u32)>;
@@ -155,12 +155,10 @@ impl Store {
                     .collect()
             });
         }
-        let tx = self.begin_read().await?;
-        let mut out = Vec::with_capacity(zones.len());
-        for z in zones {
-            out.push((z.clone(), tx.slot_usage_between(z, from, to).await?));
-        }
-        Ok(out)
+        self.begin_read()
+            .await?
+            .zones_slot_usage(zones, from, to)
+            .await
     }
 
     /// Writes a turn in one transaction: the message id first (a duplicate writes nothing),
@@ -175,19 +173,71 @@ impl Store {
             return inline.write(|c| save_inline(c, w));
         }
         let tx = self.begin_write().await?;
+        let saved = tx.save_turn(w).await?;
+        if let Saved::Version(_) = saved {
+            tx.commit().await?;
+        }
+        Ok(saved)
+    }
+}
+
+/// The same reads and writes in a transaction the caller holds: a chat turn whose command ran
+/// in its write transaction reads what the command left and saves its answer there, before
+/// one commit (see `services::OpenTurn`).
+impl Tx {
+    /// [`Store::after_command_snapshot`] as this transaction sees it (its own writes included).
+    pub async fn state_read(
+        &self,
+        channel: Channel,
+        user: &str,
+        customer: CustomerId,
+    ) -> Result<StateRead, StoreError> {
+        if let Conn::Inline(t) = self.c() {
+            return t.run(|c| state_inline(c, channel, user, Some(customer)));
+        }
+        state_orm(self, channel, user, Some(customer)).await
+    }
+
+    /// [`Store::zones_slot_usage`] as this transaction sees it.
+    pub async fn zones_slot_usage(
+        &self,
+        zones: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, SlotUsage)>, StoreError> {
+        if let Conn::Inline(t) = self.c() {
+            return t.run(|c| {
+                zones
+                    .iter()
+                    .map(|z| Ok((z.clone(), c.slot_usage_between(z, from, to)?)))
+                    .collect()
+            });
+        }
+        let mut out = Vec::with_capacity(zones.len());
+        for z in zones {
+            out.push((z.clone(), self.slot_usage_between(z, from, to).await?));
+        }
+        Ok(out)
+    }
+
+    /// [`Store::save_turn`]'s writes, without the commit: on anything but
+    /// [`Saved::Version`] nothing was written and the caller must not commit what follows.
+    pub async fn save_turn(&self, w: &TurnWrite<'_>) -> Result<Saved, StoreError> {
+        if let Conn::Inline(t) = self.c() {
+            return t.run(|c| save_inline(c, w)).map(|(saved, _)| saved);
+        }
         if let Some(id) = w.message_id
-            && !tx.record_inbound(w.channel, id, w.now).await?
+            && !self.record_inbound(w.channel, id, w.now).await?
         {
             return Ok(Saved::Duplicate);
         }
-        match tx
+        match self
             .save_conversation(w.channel, w.user, w.state, w.expected, w.now)
             .await?
         {
             Ok(v) => {
-                tx.insert_chat_lines(w.channel, w.user, w.transcript, w.now)
+                self.insert_chat_lines(w.channel, w.user, w.transcript, w.now)
                     .await?;
-                tx.commit().await?;
                 Ok(Saved::Version(v))
             }
             Err(_) => Ok(Saved::Conflict),

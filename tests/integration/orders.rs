@@ -578,10 +578,12 @@ async fn membership_rewards_completed_orders_not_cancellations(backend: Backend)
 }
 on_both_backends!(membership_rewards_completed_orders_not_cancellations);
 
-/// A chat turn's confirmation saves its dialog state and places its order in one transaction:
-/// both or, on a duplicate message id or a stale state version, neither. A placement that
-/// fails (here: more tomatoes than are left) still saves the state, and says why it failed.
+/// A chat turn's confirmation saves its dialog state, places its order and saves its answer
+/// in one transaction: all or, on a duplicate message id or a stale state version, nothing;
+/// and nothing of it is seen before the turn commits. A placement that fails (here: more
+/// tomatoes than are left) still saves the state, and says why it failed.
 async fn state_and_order_are_saved_together(backend: Backend) {
+    use freshbot::dialog::Reply;
     use freshbot::domain::Channel;
     use freshbot::services::{SavedWith, StateSave};
     let app = spawn_app(backend).await;
@@ -589,29 +591,69 @@ async fn state_and_order_are_saved_together(backend: Backend) {
     let slot = app.slot_starts("huangpu").await[0];
     let two_jin = || crate::common::tomatoes_and_eggs(slot, addr);
     let state = serde_json::json!({ "step": "confirming" });
+    let answered = serde_json::json!({ "step": "placed" });
     let save = |expected, id| StateSave::new(Channel::Web, "saver", &state, expected, id).unwrap();
+    let version = || async {
+        app.services
+            .load_conversation::<serde_json::Value>(Channel::Web, "saver")
+            .await
+            .unwrap()
+            .1
+    };
 
     let placed = app
         .services
         .place_order_saving_state(&save(None, Some("m1")), &c, two_jin())
         .await
         .unwrap();
-    let SavedWith::Saved(1, Ok((placed_order, _))) = placed else {
+    let SavedWith::Open(turn, (placed_order, _)) = placed else {
         panic!("{placed:?}")
     };
-    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    assert_eq!(turn.version(), 1);
     assert_eq!(placed_order.lines.len(), 2);
+    // Until the turn commits, nobody else sees the order or the state.
+    assert!(app.services.orders_of(&c).await.unwrap().is_empty());
+    assert_eq!(version().await, None);
+    // The turn reads its own order before it answers.
+    let view = app
+        .services
+        .open_turn_view::<serde_json::Value>(&turn)
+        .await
+        .unwrap();
+    assert_eq!(view.orders.len(), 1);
+    assert_eq!(view.version, Some(1));
+    let reply = [Reply::text(format!("已下单 {}", placed_order.number))];
+    let v = app
+        .services
+        .finish_turn(turn, &answered, Some(("确认", &reply)))
+        .await
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    let (stored, _) = app
+        .services
+        .load_conversation::<serde_json::Value>(Channel::Web, "saver")
+        .await
+        .unwrap();
+    assert_eq!(stored, answered);
+    let transcript = app
+        .services
+        .transcript(Channel::Web, "saver")
+        .await
+        .unwrap();
+    let texts: Vec<&str> = transcript.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["确认", reply[0].text.as_str()]);
 
     // The same message again, or a state saved from a stale version: nothing happens.
     let again = app
         .services
-        .place_order_saving_state(&save(Some(1), Some("m1")), &c, two_jin())
+        .place_order_saving_state(&save(Some(2), Some("m1")), &c, two_jin())
         .await
         .unwrap();
     assert!(matches!(again, SavedWith::Duplicate), "{again:?}");
     let stale = app
         .services
-        .place_order_saving_state(&save(None, Some("m2")), &c, two_jin())
+        .place_order_saving_state(&save(Some(1), Some("m2")), &c, two_jin())
         .await
         .unwrap();
     assert!(matches!(stale, SavedWith::Conflict), "{stale:?}");
@@ -620,6 +662,24 @@ async fn state_and_order_are_saved_together(backend: Backend) {
     assert!(
         app.services
             .first_delivery(Channel::Web, "m2")
+            .await
+            .unwrap()
+    );
+
+    // A turn that stops before it finishes (an error while answering) keeps nothing: no
+    // order, no state, and its message may be delivered again.
+    let abandoned = app
+        .services
+        .place_order_saving_state(&save(Some(2), Some("m3")), &c, two_jin())
+        .await
+        .unwrap();
+    assert!(matches!(abandoned, SavedWith::Open(..)), "{abandoned:?}");
+    drop(abandoned);
+    assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
+    assert_eq!(version().await, Some(2));
+    assert!(
+        app.services
+            .first_delivery(Channel::Web, "m3")
             .await
             .unwrap()
     );
@@ -637,18 +697,13 @@ async fn state_and_order_are_saved_together(backend: Backend) {
         .unwrap();
     let short = app
         .services
-        .place_order_saving_state(&save(Some(1), Some("m3")), &c, two_jin())
+        .place_order_saving_state(&save(Some(2), Some("m4")), &c, two_jin())
         .await
         .unwrap();
-    let SavedWith::Saved(2, Err(ServiceError::OutOfStock { .. })) = short else {
+    let SavedWith::Refused(3, ServiceError::OutOfStock { .. }) = short else {
         panic!("{short:?}")
     };
     assert_eq!(app.services.orders_of(&c).await.unwrap().len(), 1);
-    let (_, version) = app
-        .services
-        .load_conversation::<serde_json::Value>(Channel::Web, "saver")
-        .await
-        .unwrap();
-    assert_eq!(version, Some(2));
+    assert_eq!(version().await, Some(3));
 }
 on_both_backends!(state_and_order_are_saved_together);
