@@ -163,6 +163,23 @@ impl Services {
         })
     }
 
+    /// Saves `save` and runs `command` in the same write transaction ([`Services::begin_with_state`],
+    /// then [`Services::finish_with_state`]): the shape of every chat command that must not
+    /// run twice for one message.
+    pub(super) async fn with_state<T>(
+        &self,
+        save: &StateSave<'_>,
+        customer: CustomerId,
+        command: impl AsyncFnOnce(&Tx) -> Result<T, ServiceError>,
+    ) -> Result<SavedWith<T>, ServiceError> {
+        let begun = match self.begin_with_state(save).await? {
+            Ok(begun) => begun,
+            Err(not_saved) => return Ok(not_saved.into()),
+        };
+        let ran = command(&begun.tx).await;
+        self.finish_with_state(begun, save, customer, ran).await
+    }
+
     /// Ends what [`Services::begin_with_state`] began: a command that succeeded leaves the
     /// transaction open for the turn's answer to it ([`SavedWith::Open`]); after one that
     /// failed, it rolls back and saves the state alone, as it would have been saved before

@@ -67,15 +67,10 @@ impl Services {
         text: &str,
         location: Option<LatLon>,
     ) -> Result<SavedWith<DeliveryAddress>, ServiceError> {
-        let begun = match self.begin_with_state(save).await? {
-            Ok(begun) => begun,
-            Err(not_saved) => return Ok(not_saved.into()),
-        };
-        let added = self
-            .add_address_in(&begun.tx, customer, text, location)
-            .await;
-        self.finish_with_state(begun, save, customer.id, added)
-            .await
+        self.with_state(save, customer.id, async |tx| {
+            self.add_address_in(tx, customer, text, location).await
+        })
+        .await
     }
 
     async fn add_address_in(

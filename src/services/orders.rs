@@ -110,13 +110,10 @@ impl Services {
         customer: &Customer,
         req: PlaceOrder,
     ) -> Result<SavedWith<(Order, RiskAssessment)>, ServiceError> {
-        let begun = match self.begin_with_state(save).await? {
-            Ok(begun) => begun,
-            Err(not_saved) => return Ok(not_saved.into()),
-        };
-        let placed = self.place_in(&begun.tx, customer, req).await;
-        self.finish_with_state(begun, save, customer.id, placed)
-            .await
+        self.with_state(save, customer.id, async |tx| {
+            self.place_in(tx, customer, req).await
+        })
+        .await
     }
 
     /// The placement itself, in the caller's write transaction.

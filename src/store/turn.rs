@@ -148,12 +148,7 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<(String, SlotUsage)>, StoreError> {
         if let Some(inline) = &self.inline {
-            return inline.read(|c| {
-                zones
-                    .iter()
-                    .map(|z| Ok((z.clone(), c.slot_usage_between(z, from, to)?)))
-                    .collect()
-            });
+            return inline.read(|c| zones_usage_inline(c, zones, from, to));
         }
         self.begin_read()
             .await?
@@ -206,12 +201,7 @@ impl Tx {
         to: DateTime<Utc>,
     ) -> Result<Vec<(String, SlotUsage)>, StoreError> {
         if let Conn::Inline(t) = self.c() {
-            return t.run(|c| {
-                zones
-                    .iter()
-                    .map(|z| Ok((z.clone(), c.slot_usage_between(z, from, to)?)))
-                    .collect()
-            });
+            return t.run(|c| zones_usage_inline(c, zones, from, to));
         }
         let mut out = Vec::with_capacity(zones.len());
         for z in zones {
@@ -243,6 +233,19 @@ impl Tx {
             Err(_) => Ok(Saved::Conflict),
         }
     }
+}
+
+/// Usage of the slots starting in `[from, to)` in each of `zones`, on the inline connection.
+fn zones_usage_inline(
+    c: &Inline<'_>,
+    zones: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, SlotUsage)>, StoreError> {
+    zones
+        .iter()
+        .map(|z| Ok((z.clone(), c.slot_usage_between(z, from, to)?)))
+        .collect()
 }
 
 /// The dialog state, and the orders and addresses of `customer` (none without one).
