@@ -80,6 +80,7 @@ pub struct TurnResult {
 
 impl Engine {
     pub fn new(services: Services, nlu: Arc<dyn Understand>, faq: Faq, public_url: &str) -> Self {
+        nlu_bridge::compile_patterns();
         Self {
             services,
             nlu,

@@ -14,6 +14,11 @@ use crate::nlu::{Nlu, Parse};
 static ORDER_NUMBER: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\bFB\d{8,14}\b").ok());
 
+/// Compiles the bridge's pattern at start rather than in a customer's turn.
+pub(super) fn compile_patterns() {
+    LazyLock::force(&ORDER_NUMBER);
+}
+
 fn milli(qty: f64) -> Option<i64> {
     let m = (qty * 1000.0).round();
     (m.is_finite() && m > 0.0 && m < 1e12).then_some(m as i64)

@@ -12,6 +12,13 @@ static EN_CUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"\b(?:new address(?: is)?|address(?: is| to| should be)|deliver(?: it)? to|send(?: it)? to|ship(?: it)? to|bring(?: it)? to|change (?:it |the address |my address )?to|move (?:it |the delivery )?to|instead to)\s*:?\s*").ok()
 });
 
+/// Compiles this module's patterns now (they are compiled on first use otherwise): called at
+/// start, so no customer's message pays for it.
+pub(crate) fn compile_patterns() {
+    LazyLock::force(&ZH_CUE);
+    LazyLock::force(&EN_CUE);
+}
+
 /// Char offset of a byte offset.
 fn chars_before(text: &str, byte: usize) -> usize {
     text[..byte].chars().count()

@@ -32,6 +32,14 @@ static PHONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// Compiles this module's patterns now (they are compiled on first use otherwise): called at
+/// start, so no customer's message pays for it.
+pub(crate) fn compile_patterns() {
+    LazyLock::force(&ORDER_DATED);
+    LazyLock::force(&ORDER_CUE);
+    LazyLock::force(&PHONE);
+}
+
 fn char_span(text: &str, s: usize, e: usize) -> (usize, usize) {
     (text[..s].chars().count(), text[..e].chars().count())
 }

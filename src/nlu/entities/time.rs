@@ -167,6 +167,20 @@ static SHIFT_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static SHIFT_EN: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r"\b(half an?|an?|one|two|three|\d+)\s*(hours?|hrs?|minutes?|mins?)\b"));
 
+/// Compiles this module's patterns now (they are compiled on first use otherwise): called at
+/// start, so no customer's message pays for it.
+pub(crate) fn compile_patterns() {
+    LazyLock::force(&WEEKDAY_ZH);
+    LazyLock::force(&WEEKDAY_EN);
+    LazyLock::force(&DATE_ZH);
+    LazyLock::force(&CLOCK_RANGE_ZH);
+    LazyLock::force(&CLOCK_ZH);
+    LazyLock::force(&CLOCK_RANGE_EN);
+    LazyLock::force(&CLOCK_EN);
+    LazyLock::force(&SHIFT_ZH);
+    LazyLock::force(&SHIFT_EN);
+}
+
 fn zh_or_arabic(s: &str) -> Option<u32> {
     if let Ok(v) = s.parse::<u32>() {
         return Some(v);
