@@ -98,6 +98,24 @@ impl Engine {
         &self.public_url
     }
 
+    /// The turn's customer, created now on a first contact (see [`Services::identify`]).
+    async fn customer_of<'c>(
+        &self,
+        inbound: &Inbound,
+        customer: &'c mut Option<Customer>,
+        lang: Lang,
+    ) -> Result<&'c Customer, ServiceError> {
+        let known = match customer.take() {
+            Some(known) => known,
+            None => {
+                self.services
+                    .identify(inbound.channel, &inbound.user, lang)
+                    .await?
+            }
+        };
+        Ok(customer.insert(known))
+    }
+
     /// Handles one inbound message and returns the replies to send.
     #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
     pub async fn handle(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
@@ -135,18 +153,11 @@ impl Engine {
             Content::Text(t) => Lang::detect(t),
             _ => None,
         };
-        // First contact creates the customer (who has no orders or addresses yet).
-        let customer = match view.customer.take() {
-            Some(c) => c,
-            None => {
-                s.identify(
-                    inbound.channel,
-                    &inbound.user,
-                    inbound.lang.or(first_guess).unwrap_or_default(),
-                )
-                .await?
-            }
-        };
+        // A first contact (no customer yet, so no orders or addresses) creates the customer:
+        // with the state's save on the usual turn, or first thing when the turn needs the
+        // customer (membership, a command, a handoff).
+        let mut customer = view.customer.take();
+        let new_lang = inbound.lang.or(first_guess).unwrap_or_default();
         let event = match &inbound.content {
             Content::Text(t) => {
                 let text: String = t
@@ -187,14 +198,14 @@ impl Engine {
         // Membership standing (which reads every order again) and substitution offers only
         // when the turn may need them.
         let membership = if wants_membership {
-            s.membership(&customer).await.ok()
+            let known = self.customer_of(&inbound, &mut customer, new_lang).await?;
+            s.membership(known).await.ok()
         } else {
             None
         };
-        let offers = if wants_offers {
-            s.open_substitution_offers(&customer).await?
-        } else {
-            vec![]
+        let offers = match &customer {
+            Some(known) if wants_offers => s.open_substitution_offers(known).await?,
+            _ => vec![],
         };
 
         let mut verdicts = HashMap::new();
@@ -226,10 +237,12 @@ impl Engine {
                             dedupe,
                             &said,
                             &step.replies,
+                            customer.is_none().then_some(new_lang),
                         )
                         .await?;
                     (saved, true)
                 } else {
+                    let known = self.customer_of(&inbound, &mut customer, new_lang).await?;
                     let save =
                         StateSave::new(inbound.channel, &inbound.user, &state, version, dedupe)?;
                     // The state and the first command in one transaction, where the services
@@ -237,14 +250,8 @@ impl Engine {
                     // command succeeds, the answer to it is saved there too (`OpenTurn`).
                     let with_command = match step.commands.first().filter(|_| !leaving_queue) {
                         Some(first) => {
-                            self.execute_saving_state(
-                                &save,
-                                &inbound,
-                                &customer,
-                                first,
-                                &mut verdicts,
-                            )
-                            .await?
+                            self.execute_saving_state(&save, &inbound, known, first, &mut verdicts)
+                                .await?
                         }
                         None => None,
                     };
@@ -276,7 +283,19 @@ impl Engine {
                 if view.seen_before {
                     return duplicate();
                 }
+                if customer.is_none() {
+                    customer = view.customer.take();
+                }
             }
+        };
+        // Still none: the first contact's customer was created with the state, on a turn
+        // that has no command to run, no queue to leave and its transcript saved already.
+        let Some(customer) = customer else {
+            return Ok(TurnResult {
+                replies: step.replies,
+                duplicate: false,
+                flow: state.flow_name(),
+            });
         };
         if leaving_queue {
             s.leave_handoff_queue(inbound.channel, &inbound.user)
@@ -376,6 +395,7 @@ impl Engine {
                             None,
                             said,
                             all,
+                            None,
                         )
                         .await?
                     }

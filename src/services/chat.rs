@@ -269,6 +269,7 @@ impl Services {
                 message_id: None,
                 transcript: &lines,
                 now: self.now(),
+                new_customer: None,
             })
             .await?;
         match saved {

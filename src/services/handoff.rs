@@ -339,6 +339,8 @@ impl Services {
     /// costs one write transaction instead of two. With `message_id`, the inbound message is
     /// recorded in that transaction too: a turn that fails before saving leaves the message
     /// unrecorded, so the channel's retry is answered instead of being dropped as a duplicate.
+    /// With `new_customer` (a first contact), the customer is created there too, with that
+    /// language.
     #[allow(clippy::too_many_arguments)] // conversation key, version check, and the turn's writes
     pub async fn save_turn<S: Serialize>(
         &self,
@@ -349,6 +351,7 @@ impl Services {
         message_id: Option<&str>,
         customer_text: &str,
         replies: &[Reply],
+        new_customer: Option<Lang>,
     ) -> Result<Saved, ServiceError> {
         let json = serde_json::to_string(state).map_err(|e| ServiceError::State(e.to_string()))?;
         let transcript = transcript_lines(customer_text, replies);
@@ -362,6 +365,7 @@ impl Services {
                 message_id,
                 transcript: &transcript,
                 now: self.now(),
+                new_customer,
             })
             .await?)
     }

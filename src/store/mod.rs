@@ -333,7 +333,7 @@ mod tests {
         let first = tx
             .create_customer(Channel::Web, user, Lang::En, now)
             .await?;
-        // the same identity again: a unique violation, told apart from other failures
+        // the same identity again: nothing created, and the transaction goes on
         let again = tx
             .create_customer(Channel::Web, user, Lang::En, now)
             .await?;

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Channel, Customer, CustomerId, DeliveryAddress, Order};
+use crate::domain::{Channel, Customer, CustomerId, DeliveryAddress, Lang, Order};
 use crate::handoff::HandoffEntry;
 use crate::store::inline_sqlite::{Finish, Inline};
 use crate::store::{Conn, Store, StoreError, Tx};
@@ -65,6 +65,10 @@ pub struct TurnWrite<'a> {
     /// `(role, agent id, text)`.
     pub transcript: &'a [(&'a str, Option<i64>, &'a str)],
     pub now: DateTime<Utc>,
+    /// First contact: the customer behind `(channel, user)` is created with this language
+    /// unless there is one, in the same transaction (one write transaction less for a new
+    /// customer's first message).
+    pub new_customer: Option<Lang>,
 }
 
 /// The zones whose free slots a turn may offer.
@@ -158,9 +162,9 @@ impl Store {
 
     /// Writes a turn in one transaction: the message id first (a duplicate writes nothing),
     /// then the state if its version is still the expected one (a conflict writes nothing),
-    /// then the transcript.
+    /// then the transcript, and a first contact's customer.
     pub async fn save_turn(&self, w: &TurnWrite<'_>) -> Result<Saved, StoreError> {
-        if let Some(inline) = &self.inline {
+        if let Some(inline) = self.inline.as_ref().filter(|_| w.new_customer.is_none()) {
             let _turn = match &self.writers {
                 Some(queue) => Some(queue.lock().await),
                 None => None,
@@ -213,6 +217,14 @@ impl Tx {
     /// [`Store::save_turn`]'s writes, without the commit: on anything but
     /// [`Saved::Version`] nothing was written and the caller must not commit what follows.
     pub async fn save_turn(&self, w: &TurnWrite<'_>) -> Result<Saved, StoreError> {
+        let saved = self.save_turn_state(w).await?;
+        if let (Saved::Version(_), Some(lang)) = (saved, w.new_customer) {
+            self.ensure_customer(w.channel, w.user, lang, w.now).await?;
+        }
+        Ok(saved)
+    }
+
+    async fn save_turn_state(&self, w: &TurnWrite<'_>) -> Result<Saved, StoreError> {
         if let Conn::Inline(t) = self.c() {
             return t.run(|c| save_inline(c, w)).map(|(saved, _)| saved);
         }

@@ -138,6 +138,60 @@ async fn concurrent_redeliveries_have_one_effect(backend: Backend) {
 }
 on_both_backends!(concurrent_redeliveries_have_one_effect);
 
+/// A new customer's first message creates them in the transaction that saves its state, in
+/// the language they wrote in; the same message delivered four times at once creates one
+/// customer, and their next message finds that one.
+async fn a_first_message_creates_its_customer_once(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    use freshbot::domain::{CustomerId, Lang};
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let message = |id: &str, text: &str| Inbound {
+        channel: Channel::Web,
+        user: "first-timer".into(),
+        message_id: Some(id.into()),
+        lang: None,
+        content: Content::Text(text.into()),
+    };
+    let first = message("m-1", "hi, how much is the delivery fee?");
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (engine, first) = (engine.clone(), first.clone());
+        turns.spawn(async move { engine.handle(first).await.unwrap() });
+    }
+    let mut answered = 0;
+    while let Some(turn) = turns.join_next().await {
+        if !turn.unwrap().duplicate {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 1);
+    let customer = {
+        let tx = app.services.store().begin_read().await.unwrap();
+        let customer = tx
+            .customer_by_identity(Channel::Web, "first-timer")
+            .await
+            .unwrap()
+            .expect("the first message created the customer");
+        assert_eq!(customer.lang, Lang::En);
+        assert!(
+            tx.customer(CustomerId(customer.id.0 + 1))
+                .await
+                .unwrap()
+                .is_none(),
+            "one customer row, not one per delivery"
+        );
+        customer
+    };
+    let next = engine
+        .handle(message("m-2", "I want 2 tomatoes"))
+        .await
+        .unwrap();
+    assert!(!next.duplicate && !next.replies.is_empty());
+    assert_eq!(app.web_customer("first-timer").await.id, customer.id);
+}
+on_both_backends!(a_first_message_creates_its_customer_once);
+
 /// On a SQLite file a chat turn's read and write run inline on rusqlite (store::turn); they
 /// must read exactly what the sea-orm path reads, and write what it reads back.
 #[tokio::test]
@@ -177,6 +231,7 @@ async fn inline_sqlite_turn_path_agrees_with_sea_orm() {
         message_id: Some("inline-user:m1"),
         transcript: &lines,
         now,
+        new_customer: None,
     };
     assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Version(1));
     assert_eq!(store.save_turn(&w).await.unwrap(), Saved::Duplicate);
@@ -288,6 +343,7 @@ async fn a_write_lock_held_by_another_process_stalls_no_reader() {
                     message_id: Some("u:1"),
                     transcript: &[("customer", None, "hi")],
                     now: chrono::Utc::now(),
+                    new_customer: None,
                 })
                 .await
         })

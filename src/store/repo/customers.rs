@@ -7,7 +7,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use crate::domain::{AddressId, Channel, Customer, CustomerId, DeliveryAddress, Lang, LatLon};
 use crate::store::entities::{addresses, channel_identities, customers};
 use crate::store::inline_sqlite::Inline;
-use crate::store::{StoreError, Tx, is_unique_violation};
+use crate::store::{StoreError, Tx};
 
 fn customer_from_row(r: customers::Model) -> Customer {
     Customer {
@@ -61,7 +61,9 @@ impl Tx {
     }
 
     /// Creates a customer with one channel identity. Returns `None` if another request created
-    /// the same identity first (the caller then reads it back).
+    /// the same identity first (the caller then reads it back); nothing is left behind then,
+    /// and the transaction stays usable (no unique violation, which would end a PostgreSQL
+    /// transaction).
     pub async fn create_customer(
         &self,
         channel: Channel,
@@ -79,20 +81,37 @@ impl Tx {
         })
         .exec_with_returning(self.c())
         .await?;
-        let inserted = channel_identities::Entity::insert(channel_identities::ActiveModel {
-            customer_id: Set(row.id),
-            channel: Set(channel.code().to_owned()),
-            external_id: Set(external_id.to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .exec_without_returning(self.c())
-        .await;
-        match inserted {
-            Ok(_) => Ok(Some(customer_from_row(row))),
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        if self
+            .link_identity(CustomerId(row.id), channel, external_id, now)
+            .await?
+        {
+            return Ok(Some(customer_from_row(row)));
         }
+        customers::Entity::delete_by_id(row.id)
+            .exec(self.c())
+            .await?;
+        Ok(None)
+    }
+
+    /// Creates the customer behind a channel identity unless there is one: a first-contact
+    /// chat turn does it in the transaction that saves its state (see `TurnWrite`).
+    pub async fn ensure_customer(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if self
+            .customer_by_identity(channel, external_id)
+            .await?
+            .is_none()
+        {
+            // `None`: another instance created it since the read, which is as good.
+            self.create_customer(channel, external_id, lang, now)
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn set_customer_lang(&self, id: CustomerId, lang: Lang) -> Result<(), StoreError> {
@@ -192,7 +211,12 @@ impl Tx {
             created_at: Set(now),
             ..Default::default()
         })
-        .on_conflict_do_nothing()
+        // On the identity's own unique key (`on_conflict_do_nothing` alone covers the primary
+        // key only, and a violation would end a PostgreSQL transaction).
+        .on_conflict_do_nothing_on([
+            channel_identities::Column::Channel,
+            channel_identities::Column::ExternalId,
+        ])
         .exec_without_returning(self.c())
         .await?;
         Ok(matches!(r, sea_orm::TryInsertResult::Inserted(n) if n > 0))
