@@ -474,8 +474,9 @@ impl Engine {
     }
 
     /// Runs `cmd` in the transaction that saves the turn's state (`save`), when the services
-    /// can: an order placement and a new address, the commands of the ordering flow's busiest
-    /// turns. `None` for any other command, which runs after a save of its own.
+    /// can: an order placement and a new address (the ordering flow's busiest turns), a new
+    /// slot or a new address for an order. `None` for any other command, which runs after a
+    /// save of its own.
     async fn execute_saving_state(
         &self,
         save: &StateSave<'_>,
@@ -502,6 +503,16 @@ impl Engine {
                 s.add_address_saving_state(save, customer, text, *location)
                     .await?,
                 |added| user_result(added).map(Outcome::AddressSaved),
+            )?,
+            Command::Reschedule { number, slot_start } => FirstCommand::from(
+                s.reschedule_saving_state(save, customer, number, *slot_start)
+                    .await?,
+                |moved| user_result(moved).map(Outcome::Rescheduled),
+            )?,
+            Command::ChangeAddress { number, address } => FirstCommand::from(
+                s.change_address_saving_state(save, customer, number, *address)
+                    .await?,
+                |moved| user_result(moved).map(Outcome::AddressChanged),
             )?,
             _ => return Ok(None),
         }))

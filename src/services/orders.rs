@@ -349,17 +349,46 @@ impl Services {
         number: &str,
         slot_start: DateTime<Utc>,
     ) -> Result<Order, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let order = self
+            .reschedule_in(&tx, customer, number, slot_start)
+            .await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// [`Services::reschedule`] for a chat turn whose dialog state must be saved first: both
+    /// in one transaction, with the answer (see [`Services::place_order_saving_state`]).
+    pub async fn reschedule_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        number: &str,
+        slot_start: DateTime<Utc>,
+    ) -> Result<SavedWith<Order>, ServiceError> {
+        self.with_state(save, customer.id, async |tx| {
+            self.reschedule_in(tx, customer, number, slot_start).await
+        })
+        .await
+    }
+
+    async fn reschedule_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        number: &str,
+        slot_start: DateTime<Utc>,
+    ) -> Result<Order, ServiceError> {
         let now = self.now();
         let slot = self.rules.slots.slot_starting_at(slot_start)?;
-        let tx = self.store.begin_write().await?;
-        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::reschedulable).await?;
+        let (row, _) = changeable_row(tx, customer, number, OrderStatus::reschedulable).await?;
         if slot.start() == row.slot_start {
             return tx
                 .order(crate::domain::OrderId(row.id))
                 .await?
                 .ok_or_else(|| ServiceError::UnknownOrder(number.into()));
         }
-        self.book(&tx, &slot, &row.zone, now).await?;
+        self.book(tx, &slot, &row.zone, now).await?;
         tx.release_slot(row.slot_start, &row.zone).await?;
         let id = crate::domain::OrderId(row.id);
         tx.set_order_slot(id, slot.start(), slot.end(), now).await?;
@@ -372,12 +401,9 @@ impl Services {
             now,
         )
         .await?;
-        let order = tx
-            .order(id)
+        tx.order(id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))?;
-        tx.commit().await?;
-        Ok(order)
+            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))
     }
 
     /// Sends an order to another of the customer's addresses, until it leaves the warehouse.
@@ -389,9 +415,38 @@ impl Services {
         number: &str,
         address: AddressId,
     ) -> Result<Order, ServiceError> {
-        let now = self.now();
         let tx = self.store.begin_write().await?;
-        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::reschedulable).await?;
+        let order = self
+            .change_address_in(&tx, customer, number, address)
+            .await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// [`Services::change_address`] for a chat turn whose dialog state must be saved first:
+    /// both in one transaction, with the answer (see [`Services::place_order_saving_state`]).
+    pub async fn change_address_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        number: &str,
+        address: AddressId,
+    ) -> Result<SavedWith<Order>, ServiceError> {
+        self.with_state(save, customer.id, async |tx| {
+            self.change_address_in(tx, customer, number, address).await
+        })
+        .await
+    }
+
+    async fn change_address_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        number: &str,
+        address: AddressId,
+    ) -> Result<Order, ServiceError> {
+        let now = self.now();
+        let (row, _) = changeable_row(tx, customer, number, OrderStatus::reschedulable).await?;
         let new = tx.address_of(customer.id, address).await?.ok_or_else(|| {
             ServiceError::UnknownAddress(format!("address {address} is not one of yours"))
         })?;
@@ -423,12 +478,9 @@ impl Services {
             now,
         )
         .await?;
-        let order = tx
-            .order(id)
+        tx.order(id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))?;
-        tx.commit().await?;
-        Ok(order)
+            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))
     }
 
     /// What cancelling the order would mean now (free, a fee, or refused), changing nothing.

@@ -439,6 +439,78 @@ async fn a_redelivered_confirmation_places_one_order(backend: Backend) {
 }
 on_both_backends!(a_redelivered_confirmation_places_one_order);
 
+/// A new slot for an order, tapped and delivered three times at once: the state, the move and
+/// the answer are one transaction, so one delivery moves the order (one place taken in the
+/// new slot, the old one given back) and the others are duplicates.
+async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "rescheduling-user";
+    let confirm = up_to_confirmation(&engine, user).await;
+    assert!(!engine.handle(confirm).await.unwrap().duplicate);
+    let customer = app.web_customer(user).await;
+    let placed = app.services.orders_of(&customer).await.unwrap().remove(0);
+    let message = |id: &str, content: Content| Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some(id.into()),
+        lang: None,
+        content,
+    };
+    let asked = engine
+        .handle(message("m-6", Content::Text("我想改一下送货时间".into())))
+        .await
+        .unwrap();
+    let slot = asked
+        .replies
+        .iter()
+        .flat_map(|r| &r.buttons)
+        .map(|b| b.payload.clone())
+        .filter(|p| p.starts_with("slot:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no second slot offered: {:?}", asked.replies));
+    let places =
+        |slots: &[freshbot::services::FreeSlot]| -> Vec<(chrono::DateTime<chrono::Utc>, u32)> {
+            slots.iter().map(|s| (s.start, s.places_left)).collect()
+        };
+    let before = places(&app.services.free_slots("huangpu").await.unwrap());
+    let tap = message("m-7", Content::Button(slot));
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let (engine, tap) = (engine.clone(), tap.clone());
+        turns.spawn(async move { engine.handle(tap).await.unwrap() });
+    }
+    let mut answers = vec![];
+    while let Some(turn) = turns.join_next().await {
+        let turn = turn.unwrap();
+        if !turn.duplicate {
+            answers.push(turn.replies);
+        }
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
+    assert!(said.contains("改到"), "{said}");
+    let moved = app.services.orders_of(&customer).await.unwrap().remove(0);
+    assert_ne!(moved.slot_start, placed.slot_start);
+    let after = places(&app.services.free_slots("huangpu").await.unwrap());
+    let left = |slots: &[(chrono::DateTime<chrono::Utc>, u32)], start| {
+        slots.iter().find(|(s, _)| *s == start).map(|(_, n)| *n)
+    };
+    assert_eq!(
+        left(&after, moved.slot_start),
+        left(&before, moved.slot_start).map(|n| n - 1),
+        "one place taken in the new slot"
+    );
+    assert_eq!(
+        left(&after, placed.slot_start),
+        left(&before, placed.slot_start).map(|n| n + 1),
+        "the old slot's place given back"
+    );
+    assert!(engine.handle(tap).await.unwrap().duplicate);
+}
+on_both_backends!(a_redelivered_reschedule_moves_the_order_once);
+
 /// The tomatoes sell out between the summary and the confirmation: no order, the customer is
 /// told, and the turn is still saved (the conversation moved on, and a redelivery of the
 /// confirmation is a duplicate, not a second try). Here the turn's own stock check sees it
