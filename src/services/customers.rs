@@ -52,10 +52,8 @@ impl Services {
         text: &str,
         location: Option<LatLon>,
     ) -> Result<DeliveryAddress, ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let added = self.add_address_in(&tx, customer, text, location).await?;
-        tx.commit().await?;
-        Ok(added)
+        self.in_write(async |tx| self.add_address_in(tx, customer, text, location).await)
+            .await
     }
 
     /// [`Services::add_address`] for a chat turn whose dialog state must be saved first: both

@@ -51,7 +51,7 @@ pub use warehouse::{
 pub use web_push::{CourierPosition, MAX_PUSH_PAGE, PushPage, TrackingLine, TrackingView, WebPush};
 
 use crate::domain::BusinessRules;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 
 /// Who asked for a change (recorded in the status history).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +105,19 @@ impl Services {
     /// Live events of the human handoff, for the agent console.
     pub fn handoff_events(&self) -> &crate::handoff::Events {
         &self.handoff_events
+    }
+
+    /// Runs `command` in a write transaction of its own and commits what it did; a command
+    /// that fails commits nothing. The use cases whose body also runs inside a chat turn's
+    /// transaction (`*_in`, see [`Services::with_state`]) are called this way on their own.
+    async fn in_write<T>(
+        &self,
+        command: impl AsyncFnOnce(&Tx) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let done = command(&tx).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     pub fn store(&self) -> &Store {

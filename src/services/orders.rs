@@ -89,10 +89,8 @@ impl Services {
         customer: &Customer,
         req: PlaceOrder,
     ) -> Result<(Order, RiskAssessment), ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let placed = self.place_in(&tx, customer, req).await?;
-        tx.commit().await?;
-        Ok(placed)
+        self.in_write(async |tx| self.place_in(tx, customer, req).await)
+            .await
     }
 
     /// [`Services::place_order_scored`] for a chat turn whose dialog state must be saved
@@ -349,12 +347,8 @@ impl Services {
         number: &str,
         slot_start: DateTime<Utc>,
     ) -> Result<Order, ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let order = self
-            .reschedule_in(&tx, customer, number, slot_start)
-            .await?;
-        tx.commit().await?;
-        Ok(order)
+        self.in_write(async |tx| self.reschedule_in(tx, customer, number, slot_start).await)
+            .await
     }
 
     /// [`Services::reschedule`] for a chat turn whose dialog state must be saved first: both
@@ -415,12 +409,8 @@ impl Services {
         number: &str,
         address: AddressId,
     ) -> Result<Order, ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let order = self
-            .change_address_in(&tx, customer, number, address)
-            .await?;
-        tx.commit().await?;
-        Ok(order)
+        self.in_write(async |tx| self.change_address_in(tx, customer, number, address).await)
+            .await
     }
 
     /// [`Services::change_address`] for a chat turn whose dialog state must be saved first:

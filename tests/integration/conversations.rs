@@ -92,6 +92,30 @@ async fn inbound_messages_are_deduplicated(backend: Backend) {
 }
 on_both_backends!(inbound_messages_are_deduplicated);
 
+/// Delivers `inbound` `times` times at once, as a client retrying over a slow network would,
+/// and returns every delivery's result.
+async fn deliver_at_once(
+    engine: &freshbot::conversation::Engine,
+    inbound: &freshbot::conversation::Inbound,
+    times: usize,
+) -> Vec<freshbot::conversation::TurnResult> {
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..times {
+        let (engine, inbound) = (engine.clone(), inbound.clone());
+        turns.spawn(async move { engine.handle(inbound).await.unwrap() });
+    }
+    turns.join_all().await
+}
+
+/// The replies of the deliveries that were answered (not duplicates).
+fn answered(turns: Vec<freshbot::conversation::TurnResult>) -> Vec<Vec<freshbot::dialog::Reply>> {
+    turns
+        .into_iter()
+        .filter(|t| !t.duplicate)
+        .map(|t| t.replies)
+        .collect()
+}
+
 /// The same message delivered four times at once (a web client retrying over a slow network):
 /// one delivery is answered, the others are duplicates, and the conversation and transcript
 /// hold the turn once.
@@ -106,14 +130,8 @@ async fn concurrent_redeliveries_have_one_effect(backend: Backend) {
         lang: None,
         content: Content::Text("配送费多少".into()),
     };
-    let mut turns = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let (engine, inbound) = (engine.clone(), inbound.clone());
-        turns.spawn(async move { engine.handle(inbound).await.unwrap() });
-    }
     let mut answered = 0;
-    while let Some(turn) = turns.join_next().await {
-        let turn = turn.unwrap();
+    for turn in deliver_at_once(&engine, &inbound, 4).await {
         if turn.duplicate {
             assert!(turn.replies.is_empty());
         } else {
@@ -154,18 +172,8 @@ async fn a_first_message_creates_its_customer_once(backend: Backend) {
         content: Content::Text(text.into()),
     };
     let first = message("m-1", "hi, how much is the delivery fee?");
-    let mut turns = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let (engine, first) = (engine.clone(), first.clone());
-        turns.spawn(async move { engine.handle(first).await.unwrap() });
-    }
-    let mut answered = 0;
-    while let Some(turn) = turns.join_next().await {
-        if !turn.unwrap().duplicate {
-            answered += 1;
-        }
-    }
-    assert_eq!(answered, 1);
+    let answers = answered(deliver_at_once(&engine, &first, 4).await);
+    assert_eq!(answers.len(), 1, "{answers:?}");
     let customer = {
         let tx = app.services.store().begin_read().await.unwrap();
         let customer = tx
@@ -416,18 +424,7 @@ async fn a_redelivered_confirmation_places_one_order(backend: Backend) {
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "confirming-user";
     let confirm = up_to_confirmation(&engine, user).await;
-    let mut turns = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let (engine, confirm) = (engine.clone(), confirm.clone());
-        turns.spawn(async move { engine.handle(confirm).await.unwrap() });
-    }
-    let mut answers = vec![];
-    while let Some(turn) = turns.join_next().await {
-        let turn = turn.unwrap();
-        if !turn.duplicate {
-            answers.push(turn.replies);
-        }
-    }
+    let answers = answered(deliver_at_once(&engine, &confirm, 4).await);
     assert_eq!(answers.len(), 1, "{answers:?}");
     let customer = app.web_customer(user).await;
     let orders = app.services.orders_of(&customer).await.unwrap();
@@ -476,18 +473,7 @@ async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
         };
     let before = places(&app.services.free_slots("huangpu").await.unwrap());
     let tap = message("m-7", Content::Button(slot));
-    let mut turns = tokio::task::JoinSet::new();
-    for _ in 0..3 {
-        let (engine, tap) = (engine.clone(), tap.clone());
-        turns.spawn(async move { engine.handle(tap).await.unwrap() });
-    }
-    let mut answers = vec![];
-    while let Some(turn) = turns.join_next().await {
-        let turn = turn.unwrap();
-        if !turn.duplicate {
-            answers.push(turn.replies);
-        }
-    }
+    let answers = answered(deliver_at_once(&engine, &tap, 3).await);
     assert_eq!(answers.len(), 1, "{answers:?}");
     let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
     assert!(said.contains("改到"), "{said}");
@@ -574,18 +560,8 @@ async fn a_redelivered_location_saves_one_address(backend: Backend) {
         "m-2",
         Content::Location(LatLon::new(31.2352, 121.48).unwrap()),
     );
-    let mut turns = tokio::task::JoinSet::new();
-    for _ in 0..3 {
-        let (engine, location) = (engine.clone(), location.clone());
-        turns.spawn(async move { engine.handle(location).await.unwrap() });
-    }
-    let mut answered = 0;
-    while let Some(turn) = turns.join_next().await {
-        if !turn.unwrap().duplicate {
-            answered += 1;
-        }
-    }
-    assert_eq!(answered, 1);
+    let answers = answered(deliver_at_once(&engine, &location, 3).await);
+    assert_eq!(answers.len(), 1, "{answers:?}");
     let customer = app.web_customer(user).await;
     let addresses = app.services.addresses(&customer).await.unwrap();
     assert_eq!(addresses.len(), 1, "{addresses:?}");
