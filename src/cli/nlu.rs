@@ -93,7 +93,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub errors: bool,
     /// Blend the default model with a dense head over the rust-bert sentence encoder in
-    /// FRESHBOT_BERT_MODEL_DIR (needs a build with `--features bert`); the report adds each
+    /// FRESHBOT_BERT_MODEL_DIR, with FRESHBOT_BERT_MODEL_DIR_ZH for Chinese texts when set
+    /// (needs a build with `--features bert`); the report adds each
     /// model's accuracy alone, the chosen weights and the encoding time.
     #[arg(long)]
     pub bert: bool,
@@ -205,9 +206,7 @@ fn train_config(args: &EvalArgs) -> anyhow::Result<TrainConfig> {
 /// The sentence encoder of `--bert`.
 #[cfg(feature = "bert")]
 fn bert_encoder() -> anyhow::Result<std::sync::Arc<dyn crate::nlu::SentenceEncoder>> {
-    Ok(std::sync::Arc::new(
-        crate::nlu::bert::BertEncoder::from_env()?,
-    ))
+    Ok(crate::nlu::bert::encoder_from_env()?)
 }
 
 #[cfg(not(feature = "bert"))]

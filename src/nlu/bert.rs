@@ -1,6 +1,7 @@
 //! The rust-bert sentence encoder behind the `bert` feature.
 //!
-//! Loads a sentence-transformers model folder from disk (`FRESHBOT_BERT_MODEL_DIR`: `config.json`,
+//! Loads sentence-transformers model folders from disk (`FRESHBOT_BERT_MODEL_DIR`, and for
+//! Chinese messages `FRESHBOT_BERT_MODEL_DIR_ZH` when set, see [`encoder_from_env`]: `config.json`,
 //! `modules.json`, the pooling folder, the tokenizer files and `model.safetensors`) and never
 //! reaches the network. rust-bert's own `SentenceEmbeddingsBuilder::local` wants a converted
 //! `rust_model.ot`; the config is built by hand here so the `model.safetensors` that model hubs
@@ -10,7 +11,7 @@
 //! take 270-570 ms under load instead of ~5 ms.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rust_bert::pipelines::common::ModelType;
 use rust_bert::pipelines::sentence_embeddings::{
@@ -19,10 +20,40 @@ use rust_bert::pipelines::sentence_embeddings::{
 use rust_bert::resources::LocalResource;
 
 use super::NluError;
-use super::embedding::SentenceEncoder;
+use super::embedding::{ByLanguage, SentenceEncoder};
 
 /// The environment variable naming the model folder.
 pub const MODEL_DIR_ENV: &str = "FRESHBOT_BERT_MODEL_DIR";
+
+/// The environment variable naming a model folder for Chinese messages only.
+pub const MODEL_DIR_ZH_ENV: &str = "FRESHBOT_BERT_MODEL_DIR_ZH";
+
+/// Whether either model folder variable is set (the `bert` blend is then wanted).
+pub fn configured() -> bool {
+    std::env::var_os(MODEL_DIR_ENV).is_some() || std::env::var_os(MODEL_DIR_ZH_ENV).is_some()
+}
+
+/// The encoder the environment names: with both variables set, English messages go to the
+/// `FRESHBOT_BERT_MODEL_DIR` model and Chinese ones to `FRESHBOT_BERT_MODEL_DIR_ZH`
+/// ([`ByLanguage`]); with one of them, that model encodes every message (a multilingual model
+/// needs only `FRESHBOT_BERT_MODEL_DIR`).
+pub fn encoder_from_env() -> Result<Arc<dyn SentenceEncoder>, NluError> {
+    let dir = std::env::var_os(MODEL_DIR_ENV);
+    let dir_zh = std::env::var_os(MODEL_DIR_ZH_ENV);
+    Ok(match (dir, dir_zh) {
+        (Some(en), Some(zh)) => Arc::new(ByLanguage::new(
+            Arc::new(BertEncoder::load(Path::new(&en))?),
+            Arc::new(BertEncoder::load(Path::new(&zh))?),
+        )?),
+        (Some(one), None) | (None, Some(one)) => Arc::new(BertEncoder::load(Path::new(&one))?),
+        (None, None) => {
+            return Err(NluError::Encoder(format!(
+                "neither {MODEL_DIR_ENV} nor {MODEL_DIR_ZH_ENV} is set \
+                 (run `eval \"$(scripts/ensure-libtorch.sh)\"`)"
+            )));
+        }
+    })
+}
 
 /// A sentence-transformers model loaded with rust-bert on the CPU.
 pub struct BertEncoder {

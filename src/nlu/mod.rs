@@ -30,7 +30,9 @@ pub mod training_data;
 
 pub use catalog::{demo_catalog, parse_catalog_csv};
 pub use classifier::{Classifier, CvPrediction, Example, Loss, TrainConfig};
-pub use embedding::{BlendWeights, BlendedModel, DenseConfig, DenseHead, SentenceEncoder};
+pub use embedding::{
+    BlendWeights, BlendedModel, ByLanguage, DenseConfig, DenseHead, SentenceEncoder,
+};
 pub use entities::product::{ProductEntry, ProductLexicon};
 pub use entities::quantity::Unit;
 pub use parse::{Entity, IntentScore, Item, Nlu, NluConfig, Parse, TimeWindow};
@@ -90,12 +92,13 @@ pub mod embedded {
 }
 
 /// The model `serve`, `chat` and `nlu parse` use: trained from `intents/`, and with the `bert`
-/// feature blended with the sentence encoder in `FRESHBOT_BERT_MODEL_DIR` when that is set (a
-/// folder that cannot be loaded is an error, not a silent fallback).
+/// feature blended with the sentence encoders in `FRESHBOT_BERT_MODEL_DIR` and
+/// `FRESHBOT_BERT_MODEL_DIR_ZH` when either is set ([`bert::encoder_from_env`]; a folder that
+/// cannot be loaded is an error, not a silent fallback).
 pub fn shipped_nlu() -> Result<Nlu, NluError> {
     #[cfg(feature = "bert")]
-    if std::env::var_os(bert::MODEL_DIR_ENV).is_some() {
-        let encoder = std::sync::Arc::new(bert::BertEncoder::from_env()?);
+    if bert::configured() {
+        let encoder = bert::encoder_from_env()?;
         return Nlu::train_with_encoder(
             &embedded_examples()?,
             demo_catalog()?,
