@@ -475,8 +475,8 @@ impl Engine {
 
     /// Runs `cmd` in the transaction that saves the turn's state (`save`), when the services
     /// can: an order placement and a new address (the ordering flow's busiest turns), a new
-    /// slot or a new address for an order. `None` for any other command, which runs after a
-    /// save of its own.
+    /// slot or a new address for an order, a cancellation. `None` for any other command, which
+    /// runs after a save of its own.
     async fn execute_saving_state(
         &self,
         save: &StateSave<'_>,
@@ -513,6 +513,15 @@ impl Engine {
                 s.change_address_saving_state(save, customer, number, *address)
                     .await?,
                 |moved| user_result(moved).map(Outcome::AddressChanged),
+            )?,
+            Command::Cancel {
+                number,
+                reason,
+                text,
+            } => FirstCommand::from(
+                s.cancel_saving_state(save, customer, number, *reason, text.clone())
+                    .await?,
+                |cancelled| user_result(cancelled).map(Outcome::Cancelled),
             )?,
             _ => return Ok(None),
         }))

@@ -57,6 +57,10 @@ fn tracking_token() -> String {
     format!("{n:032x}")
 }
 
+fn log_cancelled(order: &Order, fee: Fen, reason: CancelReason) {
+    tracing::info!(number = %order.number, fee = %fee, reason = reason.code(), "order cancelled");
+}
+
 fn order_event(kind: &'static str, o: &OrderRow, extra: serde_json::Value) -> OutboxEvent {
     let mut payload = json!({ "number": o.number, "status": o.status });
     if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
@@ -499,17 +503,54 @@ impl Services {
         reason: CancelReason,
         reason_text: Option<String>,
     ) -> Result<(Order, Fen), ServiceError> {
-        let tx = self.store.begin_write().await?;
-        let row = owned_row(&tx, customer, number).await?;
-        self.cancel_in(
-            tx,
-            row,
-            reason,
-            reason_text,
-            Actor::Customer(customer.id),
-            false,
-        )
-        .await
+        let (order, fee) = self
+            .in_write(async |tx| {
+                self.cancel_by_customer_in(tx, customer, number, reason, reason_text)
+                    .await
+            })
+            .await?;
+        log_cancelled(&order, fee, reason);
+        Ok((order, fee))
+    }
+
+    /// [`Services::cancel`] for a chat turn whose dialog state must be saved first: both in one
+    /// transaction, with the answer (see [`Services::place_order_saving_state`]), so a
+    /// redelivered confirmation cannot cancel twice and a crash cannot keep one without the
+    /// other.
+    pub async fn cancel_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        number: &str,
+        reason: CancelReason,
+        reason_text: Option<String>,
+    ) -> Result<SavedWith<(Order, Fen)>, ServiceError> {
+        let saved = self
+            .with_state(save, customer.id, async |tx| {
+                self.cancel_by_customer_in(tx, customer, number, reason, reason_text)
+                    .await
+            })
+            .await?;
+        if let SavedWith::Open(_, (order, fee)) = &saved {
+            // Logged before the turn commits it with its answer: a commit that fails makes the
+            // whole turn an error, which its caller reports.
+            log_cancelled(order, *fee, reason);
+        }
+        Ok(saved)
+    }
+
+    async fn cancel_by_customer_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        number: &str,
+        reason: CancelReason,
+        reason_text: Option<String>,
+    ) -> Result<(Order, Fen), ServiceError> {
+        let row = owned_row(tx, customer, number).await?;
+        let actor = Actor::Customer(customer.id);
+        self.cancel_within(tx, &row, reason, reason_text, actor, false, self.now())
+            .await
     }
 
     /// Cancels any order as an agent or operator, optionally waiving the fee.
@@ -546,7 +587,7 @@ impl Services {
             .cancel_within(&tx, &row, reason, reason_text, actor, waive_fee, now)
             .await?;
         tx.commit().await?;
-        tracing::info!(number = %order.number, fee = %fee, reason = reason.code(), "order cancelled");
+        log_cancelled(&order, fee, reason);
         Ok((order, fee))
     }
 

@@ -497,6 +497,68 @@ async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
 }
 on_both_backends!(a_redelivered_reschedule_moves_the_order_once);
 
+/// A cancellation's last tap delivered three times at once: the state and the cancellation are
+/// saved in one transaction, so one delivery cancels and answers, the others are duplicates,
+/// and the stock and the slot place are given back once.
+async fn a_redelivered_cancel_confirmation_cancels_once(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    use freshbot::domain::OrderStatus;
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "cancelling-user";
+    let before = crate::common::stock(&app, "VEG-TOMATO").await;
+    let confirm = up_to_confirmation(&engine, user).await;
+    assert!(!engine.handle(confirm).await.unwrap().duplicate);
+    let customer = app.web_customer(user).await;
+    let placed = app.services.orders_of(&customer).await.unwrap().remove(0);
+    let booked = crate::common::booked(&app, placed.slot_start, "huangpu").await;
+    let message = |id: &str, content: Content| Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some(id.into()),
+        lang: None,
+        content,
+    };
+    let tap = |replies: &[freshbot::dialog::Reply], label: &str| {
+        replies
+            .iter()
+            .flat_map(|r| &r.buttons)
+            .find(|b| b.label == label)
+            .map(|b| b.payload.clone())
+            .unwrap_or_else(|| panic!("no {label} button in {replies:?}"))
+    };
+    let asked = engine
+        .handle(message("m-6", Content::Text("我要取消订单".into())))
+        .await
+        .unwrap();
+    let reason = engine
+        .handle(message(
+            "m-7",
+            Content::Button(tap(&asked.replies, "买错了")),
+        ))
+        .await
+        .unwrap();
+    let last = message("m-8", Content::Button(tap(&reason.replies, "确认取消")));
+    let answers = answered(deliver_at_once(&engine, &last, 3).await);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
+    assert!(said.contains("已取消"), "{said}");
+    let order = app.services.orders_of(&customer).await.unwrap().remove(0);
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(
+        crate::common::stock(&app, "VEG-TOMATO").await,
+        before,
+        "the tomatoes reserved once and given back once"
+    );
+    assert_eq!(
+        crate::common::booked(&app, placed.slot_start, "huangpu").await,
+        booked - 1,
+        "the slot's place given back once"
+    );
+    assert!(engine.handle(last).await.unwrap().duplicate);
+}
+on_both_backends!(a_redelivered_cancel_confirmation_cancels_once);
+
 /// The tomatoes sell out between the summary and the confirmation: no order, the customer is
 /// told, and the turn is still saved (the conversation moved on, and a redelivery of the
 /// confirmation is a duplicate, not a second try). Here the turn's own stock check sees it
