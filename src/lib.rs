@@ -16,5 +16,6 @@ pub mod fulfillment;
 pub mod handoff;
 pub mod http;
 pub mod nlu;
+pub mod runtime;
 pub mod services;
 pub mod store;

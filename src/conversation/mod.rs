@@ -31,6 +31,13 @@ pub trait Understand: Send + Sync {
         now: DateTime<Utc>,
         catalog: &[(Product, crate::domain::StockLevel)],
     ) -> Understanding;
+
+    /// Whether understanding a message may take milliseconds (a sentence encoder behind a
+    /// lock): the engine then runs it off the async workers, so other customers' turns and
+    /// the database's wake-ups are not held up behind it.
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 /// One message from a customer on some channel.
@@ -165,7 +172,12 @@ impl Engine {
                     .filter(|c| !c.is_control() || *c == '\n')
                     .take(MAX_TEXT_CHARS)
                     .collect();
-                let understanding = self.nlu.understand(&text, s.now(), &view.stored.catalog);
+                let understand = || self.nlu.understand(&text, s.now(), &view.stored.catalog);
+                let understanding = if self.nlu.may_block() {
+                    crate::runtime::off_async_workers(understand)
+                } else {
+                    understand()
+                };
                 Event::Text {
                     text,
                     understanding,

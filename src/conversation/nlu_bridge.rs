@@ -96,4 +96,56 @@ impl Understand for Nlu {
         let parse = self.parse(text, now.with_timezone(&TZ));
         to_understanding(&parse, text, catalog)
     }
+
+    /// The default model answers in microseconds; the `bert` blend encodes a message in
+    /// milliseconds, one at a time.
+    fn may_block(&self) -> bool {
+        self.blend().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::nlu::{DenseConfig, Example, NluConfig, NluError, SentenceEncoder, demo_catalog};
+
+    /// Message length as a one-number "embedding": enough to train a blend without libtorch.
+    struct Length;
+
+    impl SentenceEncoder for Length {
+        fn name(&self) -> &str {
+            "length"
+        }
+        fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, NluError> {
+            Ok(texts
+                .iter()
+                .map(|t| vec![t.chars().count() as f32])
+                .collect())
+        }
+    }
+
+    #[test]
+    fn only_a_model_with_an_encoder_is_understood_off_the_async_workers() -> Result<(), NluError> {
+        let examples: Vec<Example> = (0..10)
+            .flat_map(|i| {
+                [
+                    Example::new(format!("我的订单到哪了 {i}"), "track"),
+                    Example::new(format!("取消订单 {i}"), "cancel"),
+                ]
+            })
+            .collect();
+        let plain = Nlu::train(&examples, demo_catalog()?, NluConfig::default())?;
+        assert!(!plain.may_block());
+        let blended = Nlu::train_with_encoder(
+            &examples,
+            demo_catalog()?,
+            NluConfig::default(),
+            Arc::new(Length),
+            &DenseConfig::default(),
+        )?;
+        assert!(blended.may_block());
+        Ok(())
+    }
 }

@@ -499,19 +499,9 @@ fn begin_immediate(conn: &Connection) -> Result<(), StoreError> {
     match first {
         Ok(()) => Ok(()),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
-            blocking(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(err)
+            crate::runtime::off_async_workers(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(err)
         }
         Err(e) => Err(err(e)),
-    }
-}
-
-/// Runs `f`, which may block for long, without stalling the tasks of this runtime thread: on
-/// a multi-threaded runtime they move to another thread meanwhile.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
-        _ => f(),
     }
 }
 
