@@ -110,7 +110,9 @@ async fn run(database_url: Option<String>, customers: usize, turns: usize) -> Re
         bind: "127.0.0.1:0".into(),
         ..Default::default()
     };
-    let nlu = Arc::new(freshbot::nlu::Nlu::from_embedded().unwrap());
+    // What `serve` uses: the default model, or with the `bert` feature and its model folders
+    // set (scripts/ensure-libtorch.sh) the blend, to measure what the encoder costs a turn.
+    let nlu = Arc::new(freshbot::nlu::shipped_nlu().unwrap());
     let app = freshbot::app::Application::build_with(
         settings,
         true,
