@@ -487,8 +487,9 @@ impl Engine {
 
     /// Runs `cmd` in the transaction that saves the turn's state (`save`), when the services
     /// can: an order placement and a new address (the ordering flow's busiest turns), a new
-    /// slot or a new address for an order, a cancellation. `None` for any other command, which
-    /// runs after a save of its own.
+    /// slot, address or lines for an order, a cancellation, an answer to a substitute. `None`
+    /// for any other command (a handoff, the language, records and risk checks), which runs
+    /// after a save of its own.
     async fn execute_saving_state(
         &self,
         save: &StateSave<'_>,
@@ -535,6 +536,20 @@ impl Engine {
                     .await?,
                 |cancelled| user_result(cancelled).map(Outcome::Cancelled),
             )?,
+            Command::ChangeLines {
+                number,
+                set,
+                remove,
+            } => FirstCommand::from(
+                s.change_lines_saving_state(save, customer, number, &line_changes(set, remove))
+                    .await?,
+                |changed| user_result(changed).map(Outcome::LinesChanged),
+            )?,
+            Command::AnswerSubstitution { offer, accept } => FirstCommand::from(
+                s.answer_substitution_saving_state(save, customer, *offer, *accept)
+                    .await?,
+                |answered| user_result(answered).map(Outcome::SubstitutionAnswered),
+            )?,
             _ => return Ok(None),
         }))
     }
@@ -566,16 +581,10 @@ impl Engine {
                 number,
                 set,
                 remove,
-            } => {
-                let changes = set
-                    .into_iter()
-                    .map(|(sku, quantity)| LineChange::Set(OrderLineRequest { sku, quantity }))
-                    .chain(remove.into_iter().map(LineChange::Remove))
-                    .collect();
-                Outcome::LinesChanged(user_result(
-                    s.change_lines(customer, &number, changes).await,
-                )?)
-            }
+            } => Outcome::LinesChanged(user_result(
+                s.change_lines(customer, &number, line_changes(&set, &remove))
+                    .await,
+            )?),
             Command::Reschedule { number, slot_start } => Outcome::Rescheduled(user_result(
                 s.reschedule(customer, &number, slot_start).await,
             )?),
@@ -626,6 +635,22 @@ impl Engine {
             }
         })
     }
+}
+
+/// The services' line changes for a dialog's `ChangeLines` command.
+fn line_changes(
+    set: &[(crate::domain::Sku, crate::domain::Quantity)],
+    remove: &[crate::domain::Sku],
+) -> Vec<LineChange> {
+    set.iter()
+        .map(|(sku, quantity)| {
+            LineChange::Set(OrderLineRequest {
+                sku: sku.clone(),
+                quantity: *quantity,
+            })
+        })
+        .chain(remove.iter().cloned().map(LineChange::Remove))
+        .collect()
 }
 
 /// Whether the turn already knows `cmd`'s outcome and that it is silent: the verdict on an

@@ -242,9 +242,34 @@ impl Services {
         number: &str,
         changes: Vec<LineChange>,
     ) -> Result<Order, ServiceError> {
+        self.in_write(async |tx| self.change_lines_in(tx, customer, number, &changes).await)
+            .await
+    }
+
+    /// [`Services::change_lines`] for a chat turn whose dialog state must be saved first:
+    /// both in one transaction, with the answer (see [`Services::place_order_saving_state`]).
+    pub async fn change_lines_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        number: &str,
+        changes: &[LineChange],
+    ) -> Result<SavedWith<Order>, ServiceError> {
+        self.with_state(save, customer.id, async |tx| {
+            self.change_lines_in(tx, customer, number, changes).await
+        })
+        .await
+    }
+
+    async fn change_lines_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        number: &str,
+        changes: &[LineChange],
+    ) -> Result<Order, ServiceError> {
         let now = self.now();
-        let tx = self.store.begin_write().await?;
-        let (row, _) = changeable_row(&tx, customer, number, OrderStatus::lines_editable).await?;
+        let (row, _) = changeable_row(tx, customer, number, OrderStatus::lines_editable).await?;
         let id = crate::domain::OrderId(row.id);
         let current = tx
             .order(id)
@@ -257,10 +282,10 @@ impl Services {
                 LineChange::Remove(s) => s.clone(),
             })
             .collect();
-        let products = self.products_for(&tx, skus).await?;
+        let products = self.products_for(tx, skus).await?;
         // removed lines keep their numbers: count on from the highest
         let mut next_line_no = tx.next_line_no(id).await?;
-        for change in &changes {
+        for change in changes {
             match change {
                 LineChange::Remove(sku) => {
                     let Some(line) = current.lines.iter().find(|l| &l.sku == sku) else {
@@ -284,14 +309,14 @@ impl Services {
                         Some(line) => {
                             let delta = q.milli() - line.quantity.milli();
                             if delta > 0 {
-                                self.reserve_milli(&tx, p, delta, now).await?;
+                                self.reserve_milli(tx, p, delta, now).await?;
                             } else if delta < 0 {
                                 tx.release_stock(&req.sku, -delta).await?;
                             }
                             tx.set_line_quantity(id, &req.sku, Some(q)).await?;
                         }
                         None => {
-                            self.reserve(&tx, p, q, now).await?;
+                            self.reserve(tx, p, q, now).await?;
                             tx.insert_line(
                                 id,
                                 next_line_no,
@@ -335,12 +360,9 @@ impl Services {
             now,
         )
         .await?;
-        let order = tx
-            .order(id)
+        tx.order(id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))?;
-        tx.commit().await?;
-        Ok(order)
+            .ok_or_else(|| ServiceError::UnknownOrder(number.into()))
     }
 
     /// Moves an order to another slot, until it leaves the warehouse.

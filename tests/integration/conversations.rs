@@ -559,6 +559,46 @@ async fn a_redelivered_cancel_confirmation_cancels_once(backend: Backend) {
 }
 on_both_backends!(a_redelivered_cancel_confirmation_cancels_once);
 
+/// "西红柿改成三斤" delivered three times at once: the state and the change are saved in one
+/// transaction, so one delivery changes the line and answers, and the tomatoes are reserved for
+/// the new quantity once.
+async fn a_redelivered_line_change_changes_the_order_once(backend: Backend) {
+    use freshbot::conversation::{Content, Inbound};
+    let app = spawn_app(backend).await;
+    let engine = app.engine(crate::stories::NLU.clone());
+    let user = "changing-user";
+    let (_, reserved_before) = crate::common::stock(&app, "VEG-TOMATO").await;
+    let confirm = up_to_confirmation(&engine, user).await;
+    assert!(!engine.handle(confirm).await.unwrap().duplicate);
+    let change = Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some("m-6".into()),
+        lang: None,
+        content: Content::Text("西红柿改成三斤".into()),
+    };
+    let answers = answered(deliver_at_once(&engine, &change, 3).await);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
+    assert!(said.contains("已修改"), "{said}");
+    let customer = app.web_customer(user).await;
+    let order = app.services.orders_of(&customer).await.unwrap().remove(0);
+    let tomato = order
+        .lines
+        .iter()
+        .find(|l| l.sku.as_str() == "VEG-TOMATO")
+        .unwrap_or_else(|| panic!("no tomato line: {order:?}"));
+    assert_eq!(tomato.quantity.milli(), 3000, "three jin: {order:?}");
+    let (_, reserved_after) = crate::common::stock(&app, "VEG-TOMATO").await;
+    assert_eq!(
+        reserved_after - reserved_before,
+        tomato.quantity.milli(),
+        "reserved for three jin, once"
+    );
+    assert!(engine.handle(change).await.unwrap().duplicate);
+}
+on_both_backends!(a_redelivered_line_change_changes_the_order_once);
+
 /// The tomatoes sell out between the summary and the confirmation: no order, the customer is
 /// told, and the turn is still saved (the conversation moved on, and a redelivery of the
 /// confirmation is a duplicate, not a second try). Here the turn's own stock check sees it

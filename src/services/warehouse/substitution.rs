@@ -14,7 +14,7 @@ use super::{WarehouseError, move_order};
 use crate::domain::{
     CancelReason, Customer, Fen, Order, OrderId, OrderStatus, Product, Quantity, Sku, Totals,
 };
-use crate::services::{Actor, ServiceError, Services};
+use crate::services::{Actor, SavedWith, ServiceError, Services, StateSave};
 use crate::store::Tx;
 use crate::store::repo::{
     NewOffer, NewOrderLine, NewPickTask, OfferStatus, OrderRow, PickTaskRow, SubstitutionOffer,
@@ -77,8 +77,48 @@ impl Services {
         offer_id: i64,
         accept: bool,
     ) -> Result<SubstitutionAnswer, ServiceError> {
+        let answer = self
+            .in_write(async |tx| {
+                self.answer_substitution_in(tx, customer, offer_id, accept)
+                    .await
+            })
+            .await?;
+        log_answer(&answer);
+        Ok(answer)
+    }
+
+    /// [`Services::answer_substitution`] for a chat turn whose dialog state must be saved
+    /// first: both in one transaction, with the answer (see
+    /// [`Services::place_order_saving_state`]).
+    pub async fn answer_substitution_saving_state(
+        &self,
+        save: &StateSave<'_>,
+        customer: &Customer,
+        offer_id: i64,
+        accept: bool,
+    ) -> Result<SavedWith<SubstitutionAnswer>, ServiceError> {
+        let saved = self
+            .with_state(save, customer.id, async |tx| {
+                self.answer_substitution_in(tx, customer, offer_id, accept)
+                    .await
+            })
+            .await?;
+        if let SavedWith::Open(_, answer) = &saved {
+            // Logged before the turn commits it with its reply: a commit that fails makes
+            // the whole turn an error, which its caller reports.
+            log_answer(answer);
+        }
+        Ok(saved)
+    }
+
+    async fn answer_substitution_in(
+        &self,
+        tx: &Tx,
+        customer: &Customer,
+        offer_id: i64,
+        accept: bool,
+    ) -> Result<SubstitutionAnswer, ServiceError> {
         let now = self.now();
-        let tx = self.store().begin_write().await?;
         let offer = tx
             .offer(offer_id)
             .await?
@@ -109,21 +149,17 @@ impl Services {
             return Err(ServiceError::OfferClosed);
         }
         if accept {
-            add_substitute(&tx, &row, &offer.sku, &sub, offer.substitute_milli, now)
+            add_substitute(tx, &row, &offer.sku, &sub, offer.substitute_milli, now)
                 .await
                 .map_err(into_service)?;
         }
-        let cancelled = settle_order(self, &tx, offer.order, now)
+        settle_order(self, tx, offer.order, now)
             .await
             .map_err(into_service)?;
         let order = tx
             .order(offer.order)
             .await?
             .ok_or(ServiceError::Concurrent)?;
-        tx.commit().await?;
-        if cancelled {
-            tracing::info!(number = %order.number, "declined the only substitute; order cancelled");
-        }
         Ok(SubstitutionAnswer {
             accepted: accept,
             order,
@@ -152,6 +188,14 @@ impl Services {
             tracing::info!(expired = n, "substitution offers expired");
         }
         Ok(n)
+    }
+}
+
+/// The answer was taken while the order was being picked, so a cancelled order afterwards is
+/// the one the declined substitute emptied.
+fn log_answer(answer: &SubstitutionAnswer) {
+    if answer.order.status == OrderStatus::Cancelled {
+        tracing::info!(number = %answer.order.number, "declined the only substitute; order cancelled");
     }
 }
 
