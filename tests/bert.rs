@@ -210,16 +210,7 @@ fn shipped_nlu_with_bert_keeps_the_held_out_accuracy() {
     // The offline model is English-only: on Chinese the held-out fifth must keep the weight on
     // the default model.
     assert!(blend.weights().zh >= 0.8, "{:?}", blend.weights());
-    let test = parse_tsv(
-        "nlu_intents_test.tsv",
-        include_str!("data/nlu_intents_test.tsv"),
-    )
-    .unwrap();
-    let right = test
-        .iter()
-        .filter(|e| nlu.classify(&e.text).0.name == e.label)
-        .count();
-    let accuracy = right as f64 / test.len() as f64;
+    let accuracy = held_out_accuracy(&nlu);
     eprintln!(
         "held-out accuracy with bert: {accuracy:.4} weights {:?}",
         blend.weights()
@@ -229,6 +220,20 @@ fn shipped_nlu_with_bert_keeps_the_held_out_accuracy() {
         let (intent, ranking) = nlu.classify(text);
         assert!(!intent.name.is_empty() && !ranking.is_empty());
     }
+}
+
+/// Accuracy on the team's held-out intent set (tests/data/nlu_intents_test.tsv, zh and en).
+fn held_out_accuracy(nlu: &Nlu) -> f64 {
+    let test = parse_tsv(
+        "nlu_intents_test.tsv",
+        include_str!("data/nlu_intents_test.tsv"),
+    )
+    .unwrap();
+    let right = test
+        .iter()
+        .filter(|e| nlu.classify(&e.text).0.name == e.label)
+        .count();
+    right as f64 / test.len() as f64
 }
 
 /// A split of the public Chinese SMP2019 set (train for fitting, valid for scoring; the test
@@ -293,16 +298,7 @@ fn shipped_nlu_with_both_encoders_keeps_the_held_out_accuracy() {
         &DenseConfig::default(),
     )
     .unwrap();
-    let test = parse_tsv(
-        "nlu_intents_test.tsv",
-        include_str!("data/nlu_intents_test.tsv"),
-    )
-    .unwrap();
-    let right = test
-        .iter()
-        .filter(|e| nlu.classify(&e.text).0.name == e.label)
-        .count();
-    let accuracy = right as f64 / test.len() as f64;
+    let accuracy = held_out_accuracy(&nlu);
     eprintln!(
         "held-out accuracy with both encoders: {accuracy:.4} weights {:?}",
         nlu.blend().unwrap().weights()

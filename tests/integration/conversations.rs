@@ -116,6 +116,21 @@ fn answered(turns: Vec<freshbot::conversation::TurnResult>) -> Vec<Vec<freshbot:
         .collect()
 }
 
+/// A web chat message of `user` with the channel's message id `id`.
+fn web_message(
+    user: &str,
+    id: &str,
+    content: freshbot::conversation::Content,
+) -> freshbot::conversation::Inbound {
+    freshbot::conversation::Inbound {
+        channel: Channel::Web,
+        user: user.into(),
+        message_id: Some(id.into()),
+        lang: None,
+        content,
+    }
+}
+
 /// The same message delivered four times at once (a web client retrying over a slow network):
 /// one delivery is answered, the others are duplicates, and the conversation and transcript
 /// hold the turn once.
@@ -440,7 +455,7 @@ on_both_backends!(a_redelivered_confirmation_places_one_order);
 /// the answer are one transaction, so one delivery moves the order (one place taken in the
 /// new slot, the old one given back) and the others are duplicates.
 async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
-    use freshbot::conversation::{Content, Inbound};
+    use freshbot::conversation::Content;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "rescheduling-user";
@@ -448,13 +463,7 @@ async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
     assert!(!engine.handle(confirm).await.unwrap().duplicate);
     let customer = app.web_customer(user).await;
     let placed = app.services.orders_of(&customer).await.unwrap().remove(0);
-    let message = |id: &str, content: Content| Inbound {
-        channel: Channel::Web,
-        user: user.into(),
-        message_id: Some(id.into()),
-        lang: None,
-        content,
-    };
+    let message = |id: &str, content: Content| web_message(user, id, content);
     let asked = engine
         .handle(message("m-6", Content::Text("我想改一下送货时间".into())))
         .await
@@ -501,7 +510,7 @@ on_both_backends!(a_redelivered_reschedule_moves_the_order_once);
 /// saved in one transaction, so one delivery cancels and answers, the others are duplicates,
 /// and the stock and the slot place are given back once.
 async fn a_redelivered_cancel_confirmation_cancels_once(backend: Backend) {
-    use freshbot::conversation::{Content, Inbound};
+    use freshbot::conversation::Content;
     use freshbot::domain::OrderStatus;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
@@ -512,13 +521,7 @@ async fn a_redelivered_cancel_confirmation_cancels_once(backend: Backend) {
     let customer = app.web_customer(user).await;
     let placed = app.services.orders_of(&customer).await.unwrap().remove(0);
     let booked = crate::common::booked(&app, placed.slot_start, "huangpu").await;
-    let message = |id: &str, content: Content| Inbound {
-        channel: Channel::Web,
-        user: user.into(),
-        message_id: Some(id.into()),
-        lang: None,
-        content,
-    };
+    let message = |id: &str, content: Content| web_message(user, id, content);
     let tap = |replies: &[freshbot::dialog::Reply], label: &str| {
         replies
             .iter()
@@ -563,20 +566,14 @@ on_both_backends!(a_redelivered_cancel_confirmation_cancels_once);
 /// transaction, so one delivery changes the line and answers, and the tomatoes are reserved for
 /// the new quantity once.
 async fn a_redelivered_line_change_changes_the_order_once(backend: Backend) {
-    use freshbot::conversation::{Content, Inbound};
+    use freshbot::conversation::Content;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "changing-user";
     let (_, reserved_before) = crate::common::stock(&app, "VEG-TOMATO").await;
     let confirm = up_to_confirmation(&engine, user).await;
     assert!(!engine.handle(confirm).await.unwrap().duplicate);
-    let change = Inbound {
-        channel: Channel::Web,
-        user: user.into(),
-        message_id: Some("m-6".into()),
-        lang: None,
-        content: Content::Text("西红柿改成三斤".into()),
-    };
+    let change = web_message(user, "m-6", Content::Text("西红柿改成三斤".into()));
     let answers = answered(deliver_at_once(&engine, &change, 3).await);
     assert_eq!(answers.len(), 1, "{answers:?}");
     let said: String = answers[0].iter().map(|r| r.text.as_str()).collect();
@@ -639,18 +636,12 @@ on_both_backends!(a_confirmation_that_finds_the_stock_gone_is_answered_and_saved
 /// A shared location delivered three times at once while ordering: the state and the new
 /// address are saved in one transaction, so the customer has one address, not three.
 async fn a_redelivered_location_saves_one_address(backend: Backend) {
-    use freshbot::conversation::{Content, Inbound};
+    use freshbot::conversation::Content;
     use freshbot::domain::LatLon;
     let app = spawn_app(backend).await;
     let engine = app.engine(crate::stories::NLU.clone());
     let user = "locating-user";
-    let message = |id: &str, content: Content| Inbound {
-        channel: Channel::Web,
-        user: user.into(),
-        message_id: Some(id.into()),
-        lang: None,
-        content,
-    };
+    let message = |id: &str, content: Content| web_message(user, id, content);
     engine
         .handle(message(
             "m-1",
