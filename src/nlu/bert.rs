@@ -88,16 +88,6 @@ fn read_json(path: &Path) -> Result<serde_json::Value, NluError> {
 }
 
 impl BertEncoder {
-    /// Loads the model folder named by `FRESHBOT_BERT_MODEL_DIR`.
-    pub fn from_env() -> Result<Self, NluError> {
-        let dir = std::env::var_os(MODEL_DIR_ENV).ok_or_else(|| {
-            NluError::Encoder(format!(
-                "{MODEL_DIR_ENV} is not set (run `eval \"$(scripts/ensure-libtorch.sh)\"`)"
-            ))
-        })?;
-        Self::load(Path::new(&dir))
-    }
-
     /// Loads a sentence-transformers model folder.
     pub fn load(dir: &Path) -> Result<Self, NluError> {
         if !dir.is_dir() {
