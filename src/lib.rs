@@ -18,4 +18,5 @@ pub mod http;
 pub mod nlu;
 pub mod runtime;
 pub mod services;
+pub mod shared_data;
 pub mod store;

@@ -131,13 +131,7 @@ fn hostile_input_for(enc: &dyn SentenceEncoder) {
 /// A deterministic slice of CLINC150: the first `per_intent` examples of the first `intents`
 /// labels of a split (train for fitting, valid for scoring; the test split stays untouched).
 fn clinc(split: &str, intents: usize, per_intent: usize) -> Option<Vec<Example>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/nlu/clinc150")
-        .join(format!("{split}.tsv"));
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: {} is absent", path.display());
-        return None;
-    };
+    let text = freshbot::shared_data::read(&format!("nlu/clinc150/{split}.tsv"))?;
     let all = parse_tsv(split, &text).unwrap();
     let mut labels: Vec<&str> = all
         .iter()
@@ -244,13 +238,7 @@ fn held_out_accuracy(nlu: &Nlu) -> f64 {
 /// A split of the public Chinese SMP2019 set (train for fitting, valid for scoring; the test
 /// split stays untouched).
 fn smp2019(split: &str) -> Option<Vec<Example>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/nlu/smp2019")
-        .join(format!("{split}.tsv"));
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: {} is absent", path.display());
-        return None;
-    };
+    let text = freshbot::shared_data::read(&format!("nlu/smp2019/{split}.tsv"))?;
     Some(parse_tsv(split, &text).unwrap())
 }
 

@@ -15,11 +15,17 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL if `FRESHBOT_TEST_POSTGRES` is set; otherwise prints that the test is skipped.
+    /// PostgreSQL if `FRESHBOT_TEST_POSTGRES` is set; otherwise prints that the test is skipped,
+    /// or fails with `FRESHBOT_REQUIRE_POSTGRES=1` (`.ci/run`), so CI cannot count a PostgreSQL
+    /// variant as passed without running it.
     pub fn postgres(test: &str) -> Option<Backend> {
         match std::env::var("FRESHBOT_TEST_POSTGRES") {
             Ok(url) if !url.trim().is_empty() => Some(Backend::Postgres(url)),
             _ => {
+                assert!(
+                    std::env::var("FRESHBOT_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "FRESHBOT_REQUIRE_POSTGRES=1 but FRESHBOT_TEST_POSTGRES is not set ({test})"
+                );
                 eprintln!(
                     "SKIPPED {test} on PostgreSQL: set FRESHBOT_TEST_POSTGRES=postgres://... to run it"
                 );

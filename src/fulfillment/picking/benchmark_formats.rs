@@ -307,13 +307,10 @@ mod shared_data_tests {
 
     #[test]
     fn optimal_is_never_longer_than_the_heuristics_on_a_henn_instance() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/picking/henn_w5a/ran1");
-        let (Ok(sett), Ok(orders)) = (
-            std::fs::read_to_string(dir.join("sett29.txt")),
-            std::fs::read_to_string(dir.join("29s-40-30-0.txt")),
+        let (Some(sett), Some(orders)) = (
+            crate::shared_data::read("picking/henn_w5a/ran1/sett29.txt"),
+            crate::shared_data::read("picking/henn_w5a/ran1/29s-40-30-0.txt"),
         ) else {
-            println!("skipped: {} not readable", dir.display());
             return;
         };
         let setting = parse_henn_setting(&sett).unwrap();

@@ -121,16 +121,7 @@ mod tests {
     use crate::fulfillment::replenishment::selection::ForecastConfig;
 
     fn shared(file: &str) -> Option<String> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/forecast/veg_supermarket_cumcm2023")
-            .join(file);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                println!("skipped: {} not readable ({e})", path.display());
-                None
-            }
-        }
+        crate::shared_data::read(&format!("forecast/veg_supermarket_cumcm2023/{file}"))
     }
 
     #[test]

@@ -281,12 +281,10 @@ mod tests {
 
     #[test]
     fn parses_every_shipped_solomon_file() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/vrp/solomon");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!("skipping: {} not found", dir.display());
+        let Some(dir) = crate::shared_data::dir("vrp/solomon") else {
             return;
         };
+        let entries = std::fs::read_dir(&dir).unwrap();
         let mut count = 0;
         for e in entries.flatten() {
             let p = e.path();

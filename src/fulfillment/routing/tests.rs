@@ -287,10 +287,8 @@ fn priority_customers_are_served_earlier_when_it_is_cheap() {
 
 #[test]
 fn solomon_c101_and_rc105_reach_feasible_near_bks_in_few_iterations() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/vrp/solomon");
     for (name, bks, tol) in [("C101", 828.94, 0.5), ("RC105", 1513.7, 8.0)] {
-        let Ok(text) = std::fs::read_to_string(dir.join(format!("{name}.txt"))) else {
-            eprintln!("skipping: {} not found", dir.display());
+        let Some(text) = crate::shared_data::read(&format!("vrp/solomon/{name}.txt")) else {
             return;
         };
         let inst = parse_solomon(&text).unwrap().to_instance().unwrap();
