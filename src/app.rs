@@ -8,6 +8,7 @@ use crate::channels::Senders;
 use crate::channels::dispatcher::{Dispatcher, DispatcherConfig};
 use crate::config::Settings;
 use crate::conversation::{Engine, Understand};
+use crate::dialog::DialogState;
 use crate::services::{Clock, Services, SystemClock};
 use crate::store::Store;
 
@@ -192,7 +193,7 @@ impl Application {
         if let Some(tg) = self.telegram {
             background.spawn(tg.run(stop_rx.clone()));
         }
-        let sweeper = tokio::spawn(handoff_sweeper(self.services.clone(), self.senders.clone()));
+        let sweeper = tokio::spawn(handoff_sweeper(self.services.clone()));
         let offers = tokio::spawn(substitution_sweeper(self.services.clone()));
         let waves = self
             .dispatch
@@ -218,20 +219,16 @@ impl Application {
     }
 }
 
-/// Every 15 s: one apology to each customer waiting for an agent past the SLA.
-async fn handoff_sweeper(services: Services, senders: Senders) {
+/// Every 15 s: one apology to each customer waiting for an agent past the SLA (sent by the
+/// outbox dispatcher, so a failing channel has it retried).
+async fn handoff_sweeper(services: Services) {
     let every = std::time::Duration::from_secs(15);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
-        match services.sweep_handoff_sla().await {
-            Ok(out) => {
-                for o in out {
-                    if let Err(e) = senders.send(o.channel, &o.user, &o.replies).await {
-                        tracing::warn!(channel = %o.channel, error = %e, "SLA apology not delivered");
-                    }
-                }
-            }
+        match services.sweep_handoff_sla::<DialogState>().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(apologies = n, "handoff SLA passed"),
             Err(e) => tracing::warn!(error = %e, "handoff SLA sweep failed"),
         }
     }

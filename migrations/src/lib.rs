@@ -14,6 +14,7 @@ mod m20261125_000009_purchasing;
 mod m20261125_000010_substitution_risk;
 mod m20261125_000011_staff_roles;
 mod m20261202_000012_slot_zone_index;
+mod m20261207_000013_outbox_lease;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_substitution_risk::Migration),
             Box::new(m20261125_000011_staff_roles::Migration),
             Box::new(m20261202_000012_slot_zone_index::Migration),
+            Box::new(m20261207_000013_outbox_lease::Migration),
         ]
     }
 }

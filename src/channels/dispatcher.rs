@@ -11,6 +11,10 @@
 //!   and a retry skips recipients already served. The one gap is a crash (or a send timeout)
 //!   between the channel accepting a message and that record: then the message may go again
 //!   (at least once, as the outbox promises).
+//! - A slow send cannot outlive its lease: before every send the dispatcher renews the leases
+//!   of the customer's events it still holds, and the send timeout is shorter than a lease.
+//!   Each claim carries a fencing token; a dispatcher that finds its token gone (another
+//!   took the events after a stall longer than the lease) sends and settles nothing more.
 //! - A failing channel does not hold up others: customers' events are sent concurrently, each
 //!   send has a timeout, and a temporary failure reschedules only that event, with backoff.
 //! - Order per customer: a customer's events in a batch go one after the other; when one must
@@ -24,7 +28,8 @@ use chrono::Duration;
 use super::{SendError, Senders};
 use crate::dialog::courier::courier_messages;
 use crate::dialog::notices::notice;
-use crate::services::{ClaimedEvent, ServiceError, Services};
+use crate::domain::events::{ChatMessage, kinds};
+use crate::services::{ClaimedEvent, Lease, ServiceError, Services};
 
 /// Tuning of the dispatcher.
 #[derive(Debug, Clone)]
@@ -82,12 +87,15 @@ pub struct Round {
     pub finished: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Events another dispatcher had taken over when this one came to them.
+    pub lost: usize,
 }
 
 enum Settled {
     Finished,
     Retried,
     Failed,
+    Lost,
 }
 
 impl Dispatcher {
@@ -95,8 +103,14 @@ impl Dispatcher {
         services: Services,
         senders: Senders,
         public_url: &str,
-        config: DispatcherConfig,
+        mut config: DispatcherConfig,
     ) -> Self {
+        // A send must end while its lease (renewed just before it) still holds.
+        let lease = config.lease.to_std().unwrap_or_default();
+        if config.send_timeout >= lease {
+            config.send_timeout = lease / 2;
+            tracing::warn!(?config.send_timeout, "send timeout cut to half the outbox lease");
+        }
         Self {
             services,
             senders,
@@ -158,6 +172,7 @@ impl Dispatcher {
                             Settled::Finished => round.finished += 1,
                             Settled::Retried => round.retried += 1,
                             Settled::Failed => round.failed += 1,
+                            Settled::Lost => round.lost += 1,
                         }
                     }
                 }
@@ -173,56 +188,82 @@ impl Dispatcher {
         &self,
         events: Vec<ClaimedEvent>,
     ) -> Result<Vec<Settled>, ServiceError> {
+        let leases: Vec<Lease> = events.iter().map(ClaimedEvent::lease).collect();
         let mut out = Vec::with_capacity(events.len());
         let mut held_back: Option<chrono::DateTime<chrono::Utc>> = None;
-        for e in events {
+        for (i, e) in events.iter().enumerate() {
             if let Some(at) = held_back {
                 // An earlier event of this customer waits for a retry: keep the order.
-                self.services
-                    .retry_outbox(e.id, e.attempts, at, "waiting for an earlier message")
+                let kept = self
+                    .services
+                    .retry_outbox(e.lease(), e.attempts, at, "waiting for an earlier message")
                     .await?;
-                out.push(Settled::Retried);
+                out.push(if kept { Settled::Retried } else { Settled::Lost });
                 continue;
             }
-            let settled = self.settle(&e).await?;
-            if matches!(settled, Settled::Retried) {
-                held_back = Some(self.services.now() + self.config.backoff(e.attempts + 1));
+            let settled = self.settle(e, &leases[i..]).await?;
+            match settled {
+                Settled::Retried => {
+                    held_back = Some(self.services.now() + self.config.backoff(e.attempts + 1));
+                }
+                // Another dispatcher has this customer's events from here on, in order.
+                Settled::Lost => {
+                    out.extend(events[i..].iter().map(|_| Settled::Lost));
+                    return Ok(out);
+                }
+                Settled::Finished | Settled::Failed => {}
             }
             out.push(settled);
         }
         Ok(out)
     }
 
-    async fn settle(&self, e: &ClaimedEvent) -> Result<Settled, ServiceError> {
+    /// Sends one event and settles it; `held` is the leases of this event and of the
+    /// customer's events after it, renewed together before each send.
+    async fn settle(&self, e: &ClaimedEvent, held: &[Lease]) -> Result<Settled, ServiceError> {
         let s = &self.services;
         let (audience, delivered) = s.outbox_audience(e).await?;
-        let Some(audience) = audience else {
-            // Operator events (stock_low, handoff_requested) have no customer to tell.
-            s.finish_outbox(e.id).await?;
-            return Ok(Settled::Finished);
-        };
-        let replies = if e.courier.is_some() {
-            courier_messages(&e.kind, &e.payload)
+        let (recipients, replies) = if e.kind == kinds::CHAT_MESSAGE {
+            // Written for one conversation: that recipient, those words.
+            match serde_json::from_value::<ChatMessage>(e.payload.clone()) {
+                Ok(m) => (vec![(m.channel, m.user)], m.replies),
+                Err(err) => {
+                    tracing::error!(event = e.id, error = %err, "unreadable chat message dropped");
+                    (vec![], vec![])
+                }
+            }
         } else {
-            notice(
-                &e.kind,
-                &e.payload,
-                audience.order.as_ref(),
-                audience.lang,
-                &self.public_url,
-            )
+            // Operator events (stock_low, handoff_requested) have no customer to tell.
+            let Some(audience) = audience else {
+                return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
+            };
+            let replies = if e.courier.is_some() {
+                courier_messages(&e.kind, &e.payload)
+            } else {
+                notice(
+                    &e.kind,
+                    &e.payload,
+                    audience.order.as_ref(),
+                    audience.lang,
+                    &self.public_url,
+                )
+            };
+            (audience.recipients, replies)
         };
         if replies.is_empty() {
-            s.finish_outbox(e.id).await?;
-            return Ok(Settled::Finished);
+            return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
         }
         let mut temporary: Vec<String> = vec![];
-        for (channel, user) in &audience.recipients {
+        for (channel, user) in &recipients {
             if delivered
                 .iter()
                 .any(|d| d.channel == channel.code() && &d.external_user == user)
             {
                 continue;
+            }
+            if s.hold_outbox_leases(held, self.config.lease).await? == 0 {
+                tracing::warn!(event = e.id, "outbox lease lost before a send; left to its new holder");
+                return Ok(Settled::Lost);
             }
             let sent = tokio::time::timeout(
                 self.config.send_timeout,
@@ -248,25 +289,30 @@ impl Dispatcher {
             }
         }
         if temporary.is_empty() {
-            s.finish_outbox(e.id).await?;
-            return Ok(Settled::Finished);
+            return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
         }
         let attempts = e.attempts + 1;
         let error = temporary.join("; ");
         if attempts >= self.config.max_attempts {
             tracing::error!(event = e.id, attempts, %error, "push given up");
-            s.fail_outbox(e.id, attempts, &error).await?;
-            return Ok(Settled::Failed);
+            let failed = s.fail_outbox(e.lease(), attempts, &error).await?;
+            return Ok(settled(failed, Settled::Failed));
         }
-        s.retry_outbox(
-            e.id,
-            attempts,
-            s.now() + self.config.backoff(attempts),
-            &error,
-        )
-        .await?;
-        Ok(Settled::Retried)
+        let retried = s
+            .retry_outbox(
+                e.lease(),
+                attempts,
+                s.now() + self.config.backoff(attempts),
+                &error,
+            )
+            .await?;
+        Ok(settled(retried, Settled::Retried))
     }
+}
+
+/// `how` when the settling write applied, else the lease had been lost to another dispatcher.
+fn settled(applied: bool, how: Settled) -> Settled {
+    if applied { how } else { Settled::Lost }
 }
 
 #[cfg(test)]

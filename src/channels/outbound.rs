@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::Channel;
 
 /// Why a message did not go out.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use crate::channels::{SendError, Sender};
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::Channel;
 use crate::services::{ServiceError, Services};
 

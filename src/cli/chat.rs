@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::conversation::{Content, Engine, Inbound};
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::{Channel, Lang, LatLon};
 use crate::services::{Services, SystemClock};
 

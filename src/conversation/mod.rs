@@ -4,6 +4,7 @@
 //! outcomes back. Channels call [`Engine::handle`] and send the replies; nothing else.
 
 pub mod faq;
+mod handoff_state;
 pub mod nlu_bridge;
 
 use std::collections::{HashMap, VecDeque};
@@ -12,12 +13,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dialog::{
-    self, Command, Context, DialogState, Event, Failure, Faq, Outcome, Payload, Reply,
+    self, Command, Context, DialogState, Event, Failure, Faq, Outcome, Payload,
     Understanding,
 };
-use crate::domain::{Channel, Customer, Lang, LatLon, Product};
+use crate::domain::{Channel, Customer, FreeSlot, Lang, LatLon, Product, Reply};
 use crate::services::{
-    FreeSlot, LineChange, OpenTurn, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError,
+    LineChange, OpenTurn, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError,
     Services, StateSave, StateView,
 };
 
@@ -63,6 +64,19 @@ pub enum Content {
 
 /// Longest message the engine reads; longer texts are cut (and never stored whole).
 pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// What a transcript shows of a customer turn that was not text.
+pub fn describe_content(content: &Content) -> String {
+    match content {
+        Content::Text(t) => t
+            .chars()
+            .take(MAX_TEXT_CHARS)
+            .collect(),
+        Content::Button(p) => format!("[button] {}", p.chars().take(64).collect::<String>()),
+        Content::Location(l) => format!("[location] {l:?}"),
+    }
+}
+
 
 /// Commands one turn may chain (address saved -> order moved).
 const MAX_COMMANDS_PER_TURN: usize = 8;
@@ -150,7 +164,7 @@ impl Engine {
         }
         // An agent holds the conversation: the message is theirs and the bot stays silent.
         if let Some(held) = &view.held_by_agent {
-            let text = crate::services::describe_content(&inbound.content);
+            let text = describe_content(&inbound.content);
             if !s.relay_to_agent(held, &text, dedupe).await? {
                 return duplicate();
             }
@@ -239,7 +253,7 @@ impl Engine {
                 // state and its transcript in one write transaction.
                 let saved = if step.commands.is_empty() && !leaving_queue && state.handoff.is_none()
                 {
-                    let said = crate::services::describe_content(&inbound.content);
+                    let said = describe_content(&inbound.content);
                     let saved = s
                         .save_turn(
                             inbound.channel,
@@ -387,7 +401,7 @@ impl Engine {
                     .collect();
                 // The turn's last save carries its transcript (one write transaction less).
                 let last = more_commands.is_empty() && pending.is_empty() && next.handoff.is_none();
-                let said = crate::services::describe_content(&inbound.content);
+                let said = describe_content(&inbound.content);
                 let all: Vec<Reply> = if last {
                     replies.iter().chain(&more.replies).cloned().collect()
                 } else {
@@ -431,16 +445,18 @@ impl Engine {
             }
         }
         if state.handoff.is_some()
-            && let Some(note) = s
-                .queue_note(inbound.channel, &inbound.user, state.lang)
-                .await?
+            && let Some(standing) = s.queue_standing(inbound.channel, &inbound.user).await?
         {
-            replies.push(note);
+            replies.push(dialog::handoff_notes::queue_note(
+                state.lang,
+                standing.position,
+                standing.wait,
+            ));
         }
         // The transcript the agent console shows: one insert per turn (already written with
         // the state on the usual turn).
         if !recorded {
-            let said = crate::services::describe_content(&inbound.content);
+            let said = describe_content(&inbound.content);
             s.record_turn(inbound.channel, &inbound.user, &said, &replies)
                 .await?;
         }
@@ -796,16 +812,16 @@ struct TurnData {
     addresses: Vec<crate::domain::DeliveryAddress>,
     /// Read when a step first asks for them (see `Engine::step`).
     free_slots: Option<HashMap<String, Vec<FreeSlot>>>,
-    membership: Option<crate::services::Membership>,
-    offers: Vec<crate::services::OfferView>,
+    membership: Option<crate::domain::Membership>,
+    offers: Vec<crate::domain::OfferView>,
 }
 
 impl TurnData {
     /// The dialog state and its version, and what the step reads beside them.
     fn split(
         view: StateView<DialogState>,
-        membership: Option<crate::services::Membership>,
-        offers: Vec<crate::services::OfferView>,
+        membership: Option<crate::domain::Membership>,
+        offers: Vec<crate::domain::OfferView>,
         now: DateTime<Utc>,
     ) -> (DialogState, Option<i64>, TurnData) {
         let StateView {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{BusinessRules, DeliveryAddress, Lang, Order, Product, Sku, StockLevel};
-use crate::services::{FreeSlot, Membership, OfferView};
+use crate::domain::{FreeSlot, Membership, OfferView};
 
 /// FAQ answers by intent label and language (`intents/faq.yml`).
 #[derive(Debug, Clone, Default)]

@@ -4,77 +4,32 @@
 //! Couriers are staff of a Shanghai business: their messages are in Chinese.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::text::clock;
 use super::{Button, Reply};
+use crate::domain::events::{RouteMessage, StopAction, StopLine, kinds};
 
-/// Outbox kinds addressed to a courier.
-pub mod kinds {
-    /// A newly dispatched route.
-    pub const ROUTE: &str = "courier_route";
-    /// The remaining stops in a new order after a re-plan.
-    pub const REPLANNED: &str = "courier_route_replanned";
-}
-
-/// The payload of a route event: everything the messages show, frozen at dispatch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RouteMessage {
-    pub route_id: i64,
-    pub courier_name: String,
-    pub slot_start: DateTime<Utc>,
-    pub slot_end: DateTime<Utc>,
-    pub stops: Vec<StopLine>,
-}
-
-/// One stop as the courier sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StopLine {
-    pub stop_id: i64,
-    pub seq: i32,
-    pub order_number: String,
-    pub address: String,
-    pub window_start: DateTime<Utc>,
-    pub window_end: DateTime<Utc>,
-    pub eta: DateTime<Utc>,
-    pub bags: i32,
-    /// Already masked (see [`mask_phone`]); `None` when the customer gave no phone.
-    pub phone: Option<String>,
-    /// A map link to the door, when the address has coordinates.
-    pub map_url: Option<String>,
-}
-
-/// What a courier reports about a stop with a button.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopAction {
-    Arrived,
-    Delivered,
-    /// The customer could not be reached: the delivery failed.
-    NotReachable,
-}
-
-impl StopAction {
-    fn code(self) -> &'static str {
-        match self {
-            StopAction::Arrived => "a",
-            StopAction::Delivered => "d",
-            StopAction::NotReachable => "f",
-        }
+/// The short code of an action in a stop button's payload.
+fn action_code(action: StopAction) -> &'static str {
+    match action {
+        StopAction::Arrived => "a",
+        StopAction::Delivered => "d",
+        StopAction::NotReachable => "f",
     }
+}
 
-    fn label(self) -> &'static str {
-        match self {
-            StopAction::Arrived => "📍 已到达",
-            StopAction::Delivered => "✅ 已送达",
-            StopAction::NotReachable => "❌ 联系不上",
-        }
+fn action_label(action: StopAction) -> &'static str {
+    match action {
+        StopAction::Arrived => "📍 已到达",
+        StopAction::Delivered => "✅ 已送达",
+        StopAction::NotReachable => "❌ 联系不上",
     }
 }
 
 /// Button payloads of courier stops: `cs:<a|d|f>:<stop id>` (short: Telegram allows 64 bytes,
 /// and the prefix never collides with customer payloads).
 pub fn stop_payload(action: StopAction, stop: i64) -> String {
-    format!("cs:{}:{stop}", action.code())
+    format!("cs:{}:{stop}", action_code(action))
 }
 
 /// The action and stop id of a courier button payload.
@@ -89,35 +44,6 @@ pub fn parse_stop_payload(data: &str) -> Option<(StopAction, i64)> {
     };
     let id: i64 = id.parse().ok().filter(|&i| i > 0)?;
     Some((action, id))
-}
-
-/// `13812341234` -> `138****1234`: the courier can recognise the number when the customer
-/// calls, but a forwarded screenshot leaks nothing usable. Short or odd numbers keep only
-/// their last four digits.
-pub fn mask_phone(phone: &str) -> String {
-    let mut digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    // +86 mainland mobile numbers.
-    if digits.len() == 13 && digits.starts_with(&['8', '6']) {
-        digits.drain(..2);
-    }
-    let n = digits.len();
-    if n >= 11 {
-        let head: String = digits[..3].iter().collect();
-        let tail: String = digits[n - 4..].iter().collect();
-        format!("{head}****{tail}")
-    } else if n > 4 {
-        let tail: String = digits[n - 4..].iter().collect();
-        format!("****{tail}")
-    } else {
-        "****".to_owned()
-    }
-}
-
-/// A map link from a URL template with `{lat}` and `{lon}` placeholders.
-pub fn map_link(template: &str, lat: f64, lon: f64) -> String {
-    template
-        .replace("{lat}", &format!("{lat:.6}"))
-        .replace("{lon}", &format!("{lon:.6}"))
 }
 
 /// The messages of a courier event; nothing for unknown kinds or unreadable payloads.
@@ -197,7 +123,7 @@ pub fn after_tap(
         .next()
         .unwrap_or(original)
         .trim_end();
-    let text = format!("{base}\n\n— {} {}", action.label(), clock(at));
+    let text = format!("{base}\n\n— {} {}", action_label(action), clock(at));
     let rest = match action {
         StopAction::Arrived => buttons(stop, &[StopAction::Delivered, StopAction::NotReachable]),
         _ => vec![],
@@ -239,7 +165,7 @@ fn buttons(stop: i64, actions: &[StopAction]) -> Vec<Button> {
     actions
         .iter()
         .map(|&a| Button {
-            label: a.label().to_owned(),
+            label: action_label(a).to_owned(),
             payload: stop_payload(a, stop),
         })
         .collect()
@@ -258,6 +184,7 @@ fn number_badge(seq: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{map_link, mask_phone};
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -300,15 +227,6 @@ mod tests {
                 },
             ],
         }
-    }
-
-    #[test]
-    fn phones_are_masked() {
-        assert_eq!(mask_phone("13812341234"), "138****1234");
-        assert_eq!(mask_phone("+86 138-1234-1234"), "138****1234");
-        assert_eq!(mask_phone("021-6321 8888"), "021****8888");
-        assert_eq!(mask_phone("12345"), "****2345");
-        assert_eq!(mask_phone("12"), "****");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod context;
 pub mod courier;
 mod flows;
+pub mod handoff_notes;
 pub mod notices;
 mod payload;
 mod router;
@@ -22,8 +23,7 @@ pub use state::{
 };
 pub use understanding::{Amount, Intent, ItemMention, Understanding};
 
-use serde::Serialize;
-
+use crate::domain::{Button, Reply};
 use crate::domain::{AddressId, CancelReason, DeliveryAddress, Fen, LatLon, Order, Quantity, Sku};
 
 /// One thing that happened in the conversation.
@@ -40,44 +40,6 @@ pub enum Event {
     Location(LatLon),
     /// The result of a command the engine asked for.
     Outcome(Outcome),
-}
-
-/// A message to the customer: text plus quick-reply buttons.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reply {
-    pub text: String,
-    pub buttons: Vec<Button>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Button {
-    pub label: String,
-    pub payload: String,
-}
-
-impl Reply {
-    pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            buttons: vec![],
-        }
-    }
-
-    pub fn with_buttons(text: impl Into<String>, buttons: Vec<Button>) -> Self {
-        Self {
-            text: text.into(),
-            buttons,
-        }
-    }
-}
-
-impl Button {
-    pub fn new(label: impl Into<String>, payload: &Payload) -> Self {
-        Self {
-            label: label.into(),
-            payload: payload.encode(),
-        }
-    }
 }
 
 /// A change the engine asks the service layer to make.
@@ -145,7 +107,7 @@ pub enum Outcome {
     HandedOff {
         position: usize,
     },
-    SubstitutionAnswered(Result<crate::services::SubstitutionAnswer, Failure>),
+    SubstitutionAnswered(Result<crate::domain::SubstitutionAnswer, Failure>),
     RiskAssessed {
         number: String,
         flagged: bool,

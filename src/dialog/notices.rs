@@ -11,15 +11,8 @@ use serde_json::Value;
 
 use super::text::{button, clock, progress, window};
 use super::{Intent, Payload, Reply};
+use crate::domain::events::kinds;
 use crate::domain::{CancelReason, Fen, Lang, Order, OrderStatus};
-
-/// The outbox event kinds that may produce a customer message.
-pub mod kinds {
-    pub const STATUS_CHANGED: &str = "order_status_changed";
-    pub const CANCELLED: &str = "order_cancelled";
-    pub const DELAYED: &str = "order_delayed";
-    pub const SUBSTITUTE_NEEDED: &str = "substitute_needed";
-}
 
 /// The messages for one event, or none when the customer need not hear about it.
 pub fn notice(

@@ -121,7 +121,10 @@ pub fn order_brief(o: &Order, lang: Lang) -> String {
 }
 
 pub fn button(label: &str, p: Payload) -> Button {
-    Button::new(label, &p)
+    Button {
+        label: label.to_owned(),
+        payload: p.encode(),
+    }
 }
 
 pub fn yes_no(lang: Lang, yes: &str, no: &str) -> Vec<Button> {

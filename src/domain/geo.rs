@@ -119,6 +119,13 @@ pub fn zone_named_in<'a>(zones: &'a [Zone], text: &str) -> Option<&'a Zone> {
         .find(|z| text.contains(z.name_zh.as_str()) || lower.contains(&z.name_en.to_lowercase()))
 }
 
+/// A map link from a URL template with `{lat}` and `{lon}` placeholders.
+pub fn map_link(template: &str, lat: f64, lon: f64) -> String {
+    template
+        .replace("{lat}", &format!("{lat:.6}"))
+        .replace("{lon}", &format!("{lon:.6}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

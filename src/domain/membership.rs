@@ -87,6 +87,16 @@ impl MembershipRules {
     }
 }
 
+/// A customer's membership as of now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub tier: TierRule,
+    pub completed_in_window: u32,
+    pub cancelled_in_window: u32,
+    /// Points for every delivered order (paid on delivery), per whole yuan.
+    pub points: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

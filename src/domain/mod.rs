@@ -2,7 +2,9 @@
 //! machine, the cancel policy, pricing and membership. No I/O, no clock: time is an argument.
 
 pub mod cancel;
+pub mod chat;
 pub mod customer;
+pub mod events;
 pub mod geo;
 pub mod ids;
 pub mod lang;
@@ -19,11 +21,12 @@ pub mod staff;
 pub mod substitute;
 
 pub use cancel::{CancelDecision, CancelPolicy, CancelReason, CancelRefusal};
-pub use customer::{Customer, StockLevel};
-pub use geo::{Depot, GeoError, LatLon, Zone};
+pub use chat::{Button, Reply};
+pub use customer::{Customer, StockLevel, mask_phone};
+pub use geo::{Depot, GeoError, LatLon, Zone, map_link};
 pub use ids::{AddressId, AgentId, Channel, CourierId, CustomerId, OrderId};
 pub use lang::Lang;
-pub use membership::{MembershipRules, TierRule};
+pub use membership::{Membership, MembershipRules, TierRule};
 pub use money::Fen;
 pub use order::{DeliveryAddress, Order, OrderError, OrderLine, OrderNumber, OrderStatus};
 pub use policy::BusinessRules;
@@ -31,5 +34,6 @@ pub use pricing::{DeliveryPricing, PricingError, Totals};
 pub use product::{Product, ProductError, Sku};
 pub use quantity::{Quantity, QuantityError, Unit};
 pub use risk::RiskRules;
-pub use slot::{Slot, SlotError, SlotRules, TZ, Window};
+pub use slot::{FreeSlot, Slot, SlotError, SlotRules, TZ, Window};
 pub use staff::{Duty, StaffRole};
+pub use substitute::{OfferView, SubstitutionAnswer};

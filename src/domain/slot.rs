@@ -214,6 +214,15 @@ impl std::fmt::Display for Slot {
     }
 }
 
+/// A slot a customer could pick, with places left in their zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreeSlot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub label: String,
+    pub places_left: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

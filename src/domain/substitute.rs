@@ -1,7 +1,10 @@
 //! Choosing a substitute for a short item, shared by the conversation (offers while ordering,
 //! stock questions) and the warehouse (short picks).
 
-use crate::domain::{Product, Sku, StockLevel};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{Fen, Order, Product, Quantity, Sku, StockLevel};
 
 /// The best substitute for `sku` when `need_milli` of it is missing: the customer's `preferred`
 /// item if it is in stock, else an item of the same category and selling unit with enough free
@@ -41,6 +44,34 @@ pub fn best_substitute<'a>(
             )
         })
         .map(|(p, _)| p)
+}
+
+/// An open offer as the customer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfferView {
+    pub id: i64,
+    pub number: String,
+    pub sku: Sku,
+    pub name_zh: String,
+    pub name_en: String,
+    pub substitute: Sku,
+    pub substitute_name_zh: String,
+    pub substitute_name_en: String,
+    /// How much of the substitute would be added.
+    pub quantity: Quantity,
+    /// What that costs.
+    pub price: Fen,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What came of an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubstitutionAnswer {
+    pub accepted: bool,
+    /// The order afterwards (cancelled when the customer declined and nothing was left in it).
+    pub order: Order,
+    pub substitute_name_zh: String,
+    pub substitute_name_en: String,
 }
 
 #[cfg(test)]

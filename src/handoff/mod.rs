@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::dialog::{Payload, Reply, text};
-use crate::domain::{Channel, Lang};
+use crate::domain::{Channel, Lang, Reply};
 
 /// Handoff settings (`[handoff]` in freshbot.toml).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -139,70 +139,25 @@ pub fn estimate_wait(
     Duration::from_secs(per.saturating_mul(position.max(1)))
 }
 
-/// Minutes as customers read them: at least one, rounded up.
-fn minutes(d: Duration) -> u64 {
-    d.as_secs().div_ceil(60).max(1)
+/// The conversation a handoff interrupts, as the handoff use cases need it: the language it
+/// is in, how its state leaves the handoff, and what the bot says when an agent takes or
+/// returns it or the wait runs past the SLA. The conversation engine implements it for the
+/// dialog's state, so the use cases (`services::handoff`) need no dialog type and write the
+/// customer's note in the transaction of the change it reports.
+pub trait HandoffConversation: Serialize + DeserializeOwned + Default + Send + Sync {
+    fn lang(&self) -> Lang;
+    /// The bot takes over again from where the state stands.
+    fn leave_handoff(&mut self);
+    fn claimed_note(lang: Lang, agent_name: &str) -> Reply;
+    fn released_note(lang: Lang, agent_name: &str, summary: &str) -> Reply;
+    fn sla_apology(lang: Lang) -> Reply;
 }
 
-fn wait_buttons(lang: Lang) -> Vec<crate::dialog::Button> {
-    vec![
-        text::button(lang.pick("继续等待", "Keep waiting"), Payload::KeepWaiting),
-        text::button(
-            lang.pick("返回机器人", "Back to the bot"),
-            Payload::BackToBot,
-        ),
-    ]
-}
-
-/// Told to a waiting customer after each turn: place and expected wait.
-pub fn queue_note(lang: Lang, position: u64, wait: Duration) -> Reply {
-    Reply::text(match lang {
-        Lang::Zh => format!(
-            "您现在排第 {position} 位,预计等待约 {} 分钟。",
-            minutes(wait)
-        ),
-        Lang::En => format!(
-            "You are number {position} in the queue; expected wait about {} min.",
-            minutes(wait)
-        ),
-    })
-}
-
-/// Sent when an agent takes the conversation.
-pub fn claimed_note(lang: Lang, agent_name: &str) -> Reply {
-    Reply::text(match lang {
-        Lang::Zh => format!("人工客服{agent_name}已接入,请问有什么可以帮您?"),
-        Lang::En => format!("{agent_name} from our team is here now. How can I help?"),
-    })
-}
-
-/// Sent when the agent hands the conversation back: a short summary, then the bot's menu.
-pub fn released_note(lang: Lang, agent_name: &str, summary: &str) -> Reply {
-    let summary = summary.trim();
-    let text = match (lang, summary.is_empty()) {
-        (Lang::Zh, false) => format!(
-            "客服{agent_name}已结束本次服务。小结:{summary}\n机器人小助手继续为您服务,还需要什么吗?"
-        ),
-        (Lang::Zh, true) => {
-            format!("客服{agent_name}已结束本次服务。机器人小助手继续为您服务,还需要什么吗?")
-        }
-        (Lang::En, false) => format!(
-            "{agent_name} has finished. Summary: {summary}\nThe bot is back; anything else?"
-        ),
-        (Lang::En, true) => format!("{agent_name} has finished. The bot is back; anything else?"),
-    };
-    Reply::with_buttons(text, text::menu(lang))
-}
-
-/// Sent once to a customer still unclaimed past the SLA.
-pub fn sla_apology(lang: Lang) -> Reply {
-    Reply::with_buttons(
-        lang.pick(
-            "抱歉让您久等了,客服都在忙。您可以直接在这里留言,或留下电话号码,客服会尽快回复或回电给您。",
-            "Sorry for the wait: all our agents are busy. You can leave a message here, or a phone number and we'll call you back.",
-        ),
-        wait_buttons(lang),
-    )
+/// A waiting customer's place in the queue and the expected wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub position: u64,
+    pub wait: Duration,
 }
 
 /// Canned replies of the console: `(key, zh, en)`.
@@ -398,10 +353,6 @@ mod tests {
         assert_eq!(estimate_wait(2, &[], d), Duration::from_secs(480));
         assert_eq!(estimate_wait(1, &[60, 180], d), Duration::from_secs(120));
         assert_eq!(estimate_wait(3, &[60, 180], d), Duration::from_secs(360));
-        assert_eq!(minutes(Duration::from_secs(10)), 1);
-        assert_eq!(minutes(Duration::from_secs(121)), 3);
-        let note = queue_note(Lang::En, 2, Duration::from_secs(480));
-        assert!(note.text.contains("number 2") && note.text.contains("8 min"));
     }
 
     #[test]

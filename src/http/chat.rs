@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AppError, AppState};
 use crate::conversation::{Content, Inbound};
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::{Channel, Lang, LatLon, Order};
 
 #[derive(Serialize)]

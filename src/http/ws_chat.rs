@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{AppError, AppState};
-use crate::dialog::Button;
+use crate::domain::Button;
 use crate::services::{MAX_PUSH_PAGE, Services};
 
 /// How often a socket re-reads the pushes table: the path by which pushes stored by another

@@ -1,20 +1,10 @@
 //! Catalog, stock and free delivery slots as customers see them.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use crate::domain::Slot;
+use crate::domain::{FreeSlot, Slot};
 use crate::services::{ServiceError, Services};
 use crate::store::{Catalog, SlotUsage, Tx};
-
-/// A slot a customer could pick, with places left in their zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FreeSlot {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub label: String,
-    pub places_left: u32,
-}
 
 impl Services {
     /// The active catalog with stock as customers see it (cached; see `store::Catalog`).

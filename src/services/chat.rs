@@ -6,11 +6,13 @@ use rand::Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::dialog::Reply;
+use crate::domain::events::kinds;
+use crate::domain::Reply;
 use crate::domain::{CancelReason, Channel, Customer, CustomerId, DeliveryAddress, Order};
 use crate::services::handoff::transcript_lines;
 use crate::services::secrets::{random_token, sha256_hex};
-use crate::services::{FreeSlot, Saved, ServiceError, Services, StateView};
+use crate::domain::FreeSlot;
+use crate::services::{Saved, ServiceError, Services, StateView};
 use crate::store::{Catalog, TurnWrite, Tx};
 
 impl Services {
@@ -75,7 +77,7 @@ impl Services {
             .await?;
         tx.enqueue(
             &crate::store::repo::OutboxEvent {
-                kind: "handoff_requested",
+                kind: kinds::HANDOFF_REQUESTED,
                 customer: Some(customer.id),
                 order: None,
                 payload: serde_json::json!({ "channel": channel.code(), "user": user, "reason": reason }),

@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::dialog::courier::{RouteMessage, StopAction, StopLine, kinds, map_link, mask_phone};
+use crate::domain::events::{RouteMessage, StopAction, StopLine, kinds};
+use crate::domain::{map_link, mask_phone};
 use crate::domain::{CourierId, CustomerId, LatLon, Order, OrderId, OrderStatus, TZ};
 use crate::fulfillment::routing::eta::{PointStop, etas_haversine};
 use crate::fulfillment::routing::wave::{
@@ -863,7 +864,7 @@ impl Services {
             if alert {
                 tx.enqueue(
                     &OutboxEvent {
-                        kind: crate::dialog::notices::kinds::DELAYED,
+                        kind: kinds::DELAYED,
                         customer: Some(o.customer_id),
                         order: Some(o.id),
                         payload: json!({
@@ -936,7 +937,7 @@ async fn move_order(
     }
     tx.enqueue(
         &OutboxEvent {
-            kind: crate::dialog::notices::kinds::STATUS_CHANGED,
+            kind: kinds::STATUS_CHANGED,
             customer: Some(CustomerId(row.customer_id)),
             order: Some(id),
             payload,

@@ -8,12 +8,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::dialog::{DialogState, Reply};
+use crate::domain::events::{ChatMessage, kinds};
 use crate::domain::{
     AddressId, CancelReason, Channel, Customer, CustomerId, Duty, Fen, Lang, Order, StaffRole,
 };
+use crate::domain::Reply;
 use crate::handoff::{
-    self, AgentStats, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
+    self, AgentStats, HandoffConversation, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
 };
 use crate::services::secrets::{random_token, sha256_hex};
 use crate::services::{Actor, Saved, ServiceError, Services};
@@ -112,19 +113,6 @@ fn verify_password(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
-}
-
-/// What a transcript shows of a customer turn that was not text.
-pub fn describe_content(content: &crate::conversation::Content) -> String {
-    use crate::conversation::Content;
-    match content {
-        Content::Text(t) => t
-            .chars()
-            .take(crate::conversation::MAX_TEXT_CHARS)
-            .collect(),
-        Content::Button(p) => format!("[button] {}", p.chars().take(64).collect::<String>()),
-        Content::Location(l) => format!("[location] {l:?}"),
-    }
 }
 
 impl Services {
@@ -371,12 +359,11 @@ impl Services {
     }
 
     /// For a customer waiting in the queue: their place and the expected wait.
-    pub async fn queue_note(
+    pub async fn queue_standing(
         &self,
         channel: Channel,
         user: &str,
-        lang: Lang,
-    ) -> Result<Option<Reply>, ServiceError> {
+    ) -> Result<Option<handoff::Standing>, ServiceError> {
         let tx = self.store.begin_read().await?;
         let Some(e) = tx
             .open_handoff_of(channel, user)
@@ -392,7 +379,7 @@ impl Services {
             &recent,
             Duration::from_secs(self.handoff.default_wait_secs),
         );
-        Ok(Some(handoff::queue_note(lang, position, wait)))
+        Ok(Some(handoff::Standing { position, wait }))
     }
 
     // ---- the console ----
@@ -421,7 +408,7 @@ impl Services {
     }
 
     /// One conversation with its transcript and the customer's orders (any agent may look).
-    pub async fn handoff_conversation(&self, id: i64) -> Result<ConversationView, HandoffError> {
+    pub async fn handoff_conversation<S: HandoffConversation>(&self, id: i64) -> Result<ConversationView, HandoffError> {
         let (entry, customer, agent_name, transcript) = {
             let tx = self.store.begin_read().await?;
             let entry = tx
@@ -449,7 +436,7 @@ impl Services {
             .filter_map(|a| Some((a.id?.0, a.text)))
             .collect();
         Ok(ConversationView {
-            lang: self.conversation_lang(&entry, &customer).await,
+            lang: self.conversation_lang::<S>(&entry, &customer).await,
             entry,
             agent_name,
             customer_name: customer.name,
@@ -462,7 +449,7 @@ impl Services {
 
     /// Takes a waiting conversation. Of two agents claiming at once exactly one wins; the
     /// other gets [`HandoffError::Taken`].
-    pub async fn claim_handoff(
+    pub async fn claim_handoff<S: HandoffConversation>(
         &self,
         agent: &AgentSession,
         id: i64,
@@ -490,7 +477,7 @@ impl Services {
             .await?
             .ok_or(HandoffError::UnknownConversation)?;
         let customer = tx.customer(CustomerId(e.customer_id)).await?;
-        let note = handoff::claimed_note(
+        let note = S::claimed_note(
             customer.as_ref().map(|c| c.lang).unwrap_or_default(),
             &agent.name,
         );
@@ -609,7 +596,7 @@ impl Services {
     }
 
     /// Gives the conversation back to the bot, which greets the customer with a summary.
-    pub async fn release_handoff(
+    pub async fn release_handoff<S: HandoffConversation>(
         &self,
         agent: &AgentSession,
         id: i64,
@@ -639,13 +626,13 @@ impl Services {
         }
         // The bot takes over again from where the dialog state stands.
         let lang = self
-            .update_conversation::<DialogState, _, _>(e.channel, &e.user, |s| {
-                s.handoff = None;
-                s.lang
+            .update_conversation::<S, _, _>(e.channel, &e.user, |s| {
+                s.leave_handoff();
+                s.lang()
             })
             .await
             .unwrap_or(customer.lang);
-        let note = handoff::released_note(lang, &agent.name, &summary);
+        let note = S::released_note(lang, &agent.name, &summary);
         let tx = self.store.begin_write().await?;
         tx.insert_chat_lines(e.channel, &e.user, &[("bot", None, &note.text)], now)
             .await?;
@@ -659,12 +646,9 @@ impl Services {
         })
     }
 
-    async fn conversation_lang(&self, e: &HandoffEntry, c: &Customer) -> Lang {
-        match self
-            .load_conversation::<DialogState>(e.channel, &e.user)
-            .await
-        {
-            Ok((s, Some(_))) => s.lang,
+    async fn conversation_lang<S: HandoffConversation>(&self, e: &HandoffEntry, c: &Customer) -> Lang {
+        match self.load_conversation::<S>(e.channel, &e.user).await {
+            Ok((s, Some(_))) => s.lang(),
             _ => c.lang,
         }
     }
@@ -782,7 +766,7 @@ impl Services {
         let tx = self.store.begin_write().await?;
         tx.enqueue(
             &OutboxEvent {
-                kind: "refund_noted",
+                kind: kinds::REFUND_NOTED,
                 customer: Some(customer.id),
                 order: Some(order.id),
                 payload: serde_json::json!({
@@ -817,9 +801,11 @@ impl Services {
         Ok(handoff::agent_stats(&agents, &entries))
     }
 
-    /// Apologises once to every customer still unclaimed past the SLA. Returns the messages
-    /// to send; each entry is marked first, so two sweepers never apologise twice.
-    pub async fn sweep_handoff_sla(&self) -> Result<Vec<Outgoing>, ServiceError> {
+    /// Apologises once to every customer still unclaimed past the SLA. The apology goes
+    /// through the outbox, written in the transaction that marks the entry: a second sweeper
+    /// finds it marked, and a failing channel has it retried instead of lost. Returns how many
+    /// apologies were written.
+    pub async fn sweep_handoff_sla<S: HandoffConversation>(&self) -> Result<usize, ServiceError> {
         let now = self.now();
         let cutoff = now
             - chrono::Duration::seconds(i64::try_from(self.handoff.sla_secs).unwrap_or(i64::MAX));
@@ -827,29 +813,45 @@ impl Services {
             let tx = self.store.begin_read().await?;
             tx.handoffs_past_sla(cutoff).await?
         };
-        let mut out = Vec::new();
+        let mut written = 0;
         for e in due {
+            let customer = {
+                let tx = self.store.begin_read().await?;
+                tx.customer(CustomerId(e.customer_id)).await?
+            };
+            let lang = match &customer {
+                Some(c) => self.conversation_lang::<S>(&e, c).await,
+                None => Lang::default(),
+            };
+            let apology = S::sla_apology(lang);
             let tx = self.store.begin_write().await?;
             if !tx.mark_sla_apology(e.id, now).await? {
                 continue;
             }
-            let lang = match tx.customer(CustomerId(e.customer_id)).await? {
-                Some(c) => self.conversation_lang(&e, &c).await,
-                None => Lang::default(),
-            };
-            let apology = handoff::sla_apology(lang);
             tx.insert_chat_lines(e.channel, &e.user, &[("bot", None, &apology.text)], now)
                 .await?;
+            let message = ChatMessage {
+                channel: e.channel,
+                user: e.user.clone(),
+                replies: vec![apology],
+            };
+            tx.enqueue(
+                &OutboxEvent {
+                    kind: kinds::CHAT_MESSAGE,
+                    customer: customer.map(|c| c.id),
+                    order: None,
+                    payload: serde_json::to_value(&message)
+                        .map_err(|e| ServiceError::State(e.to_string()))?,
+                },
+                now,
+            )
+            .await?;
             tx.commit().await?;
+            written += 1;
             self.handoff_events
                 .publish(HandoffEvent::Queue { handoff_id: e.id });
-            out.push(Outgoing {
-                channel: e.channel,
-                user: e.user,
-                replies: vec![apology],
-            });
         }
-        Ok(out)
+        Ok(written)
     }
 
     /// Logged agent actions `(agent, handoff, action, detail)`, for audits and tests.

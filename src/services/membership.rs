@@ -1,20 +1,9 @@
 //! Membership standing: tier from the recent window, points from what was paid.
 
 use chrono::Duration;
-use serde::Serialize;
 
-use crate::domain::{Customer, Fen, OrderStatus, TierRule};
+use crate::domain::{Customer, Fen, Membership, OrderStatus};
 use crate::services::{ServiceError, Services};
-
-/// A customer's membership as of now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Membership {
-    pub tier: TierRule,
-    pub completed_in_window: u32,
-    pub cancelled_in_window: u32,
-    /// Points for every delivered order (paid on delivery), per whole yuan.
-    pub points: i64,
-}
 
 impl Services {
     pub async fn membership(&self, customer: &Customer) -> Result<Membership, ServiceError> {

@@ -5,7 +5,6 @@ mod catalog;
 mod channel_contacts;
 pub use channel_contacts::ChannelContact;
 mod chat;
-pub use catalog::FreeSlot;
 mod clock;
 mod conversations;
 mod customers;
@@ -33,15 +32,14 @@ pub use dispatch::{
 };
 pub use error::ServiceError;
 pub use handoff::{
-    AgentSession, ConversationView, HandoffError, QueueItem, describe_content, hash_password,
+    AgentSession, ConversationView, HandoffError, QueueItem, hash_password,
 };
-pub use membership::Membership;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
-pub use outbox::{Audience, ClaimedEvent, Delivery};
+pub use outbox::{Audience, ClaimedEvent, Delivery, Lease};
 pub use warehouse::{
-    DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, OfferView, PartialTerms, PickInstruction,
+    DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, PartialTerms, PickInstruction,
     PickingDay, PickingWave, PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest,
-    SubstitutionAnswer, Terms, TermsConfig, WarehouseConfig, WarehouseConfigError, WarehouseError,
+    Terms, TermsConfig, WarehouseConfig, WarehouseConfigError, WarehouseError,
     WaveBatch,
 };
 pub use warehouse::{

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde_json::json;
 
+use crate::domain::events::kinds;
 use crate::analytics::risk::RiskAssessment;
 use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
@@ -195,7 +196,7 @@ impl Services {
             .await?;
         tx.enqueue(
             &order_event(
-                "order_placed",
+                kinds::PLACED,
                 &row,
                 json!({ "total_fen": totals.total.get(), "slot_start": slot.start() }),
             ),
@@ -353,7 +354,7 @@ impl Services {
         tx.set_order_totals(id, totals, now).await?;
         tx.enqueue(
             &order_event(
-                "order_changed",
+                kinds::CHANGED,
                 &row,
                 json!({ "total_fen": totals.total.get() }),
             ),
@@ -414,7 +415,7 @@ impl Services {
         tx.set_order_slot(id, slot.start(), slot.end(), now).await?;
         tx.enqueue(
             &order_event(
-                "order_rescheduled",
+                kinds::RESCHEDULED,
                 &row,
                 json!({ "slot_start": slot.start(), "slot_end": slot.end() }),
             ),
@@ -487,7 +488,7 @@ impl Services {
         tx.set_order_address(id, &new, now).await?;
         tx.enqueue(
             &order_event(
-                "order_address_changed",
+                kinds::ADDRESS_CHANGED,
                 &row,
                 json!({ "address": new.text }),
             ),
@@ -695,7 +696,7 @@ impl Services {
         .await?;
         tx.enqueue(
             &order_event(
-                "order_cancelled",
+                kinds::CANCELLED,
                 row,
                 json!({ "fee_fen": fee.get(), "reason": reason.code(), "by": actor.code() }),
             ),
@@ -741,7 +742,7 @@ impl Services {
         tx.insert_history(id, Some(from), to, &actor.code(), None, now)
             .await?;
         let mut event = order_event(
-            "order_status_changed",
+            kinds::STATUS_CHANGED,
             &row,
             json!({ "from": from.code(), "status": to.code() }),
         );
@@ -807,7 +808,7 @@ impl Services {
                 // Crossed the threshold with this reservation: tell operators once.
                 tx.enqueue(
                     &OutboxEvent {
-                        kind: "stock_low",
+                        kind: kinds::STOCK_LOW,
                         customer: None,
                         order: None,
                         payload: json!({ "sku": p.sku.as_str(), "available_milli": level.available_milli() }),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{ServiceError, Services};
 use crate::domain::{Channel, Lang, Order};
-pub use crate::store::repo::{ClaimedEvent, Delivery};
+pub use crate::store::repo::{ClaimedEvent, Delivery, Lease};
 
 /// Whom an event concerns and what they read.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,39 +117,54 @@ impl Services {
         Ok(())
     }
 
-    /// The event reached everyone it could.
-    pub async fn finish_outbox(&self, event: i64) -> Result<(), ServiceError> {
+    /// Renews the leases of `held` (a customer's events still to send, in order) for another
+    /// `lease`: returns how many, from the first, are still this dispatcher's. Called before
+    /// each send, so with a send timeout shorter than the lease no lease runs out mid-send.
+    pub async fn hold_outbox_leases(
+        &self,
+        held: &[Lease],
+        lease: Duration,
+    ) -> Result<usize, ServiceError> {
         let tx = self.store.begin_write().await?;
-        tx.outbox_done(event, self.now()).await?;
+        let n = tx.renew_outbox_leases(held, self.now() + lease).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(n)
     }
 
-    /// Some recipient failed for now: try again at `next`.
+    /// The event reached everyone it could. `false`: the lease was lost, nothing changed.
+    pub async fn finish_outbox(&self, lease: Lease) -> Result<bool, ServiceError> {
+        let tx = self.store.begin_write().await?;
+        let done = tx.outbox_done(lease, self.now()).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Some recipient failed for now: try again at `next`. `false`: the lease was lost.
     pub async fn retry_outbox(
         &self,
-        event: i64,
+        lease: Lease,
         attempts: i32,
         next: DateTime<Utc>,
         error: &str,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<bool, ServiceError> {
         let tx = self.store.begin_write().await?;
-        tx.outbox_retry(event, attempts, next, error).await?;
+        let done = tx.outbox_retry(lease, attempts, next, error).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done)
     }
 
     /// Too many attempts: the event stays in the table as `failed` with its last error.
+    /// `false`: the lease was lost.
     pub async fn fail_outbox(
         &self,
-        event: i64,
+        lease: Lease,
         attempts: i32,
         error: &str,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<bool, ServiceError> {
         let tx = self.store.begin_write().await?;
-        tx.outbox_failed(event, attempts, error, self.now()).await?;
+        let done = tx.outbox_failed(lease, attempts, error, self.now()).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done)
     }
 
     /// `(id, status)` of every event of a kind, oldest first (tests, operator checks).

@@ -15,7 +15,8 @@ use crate::domain::{Channel, Customer, DeliveryAddress, Order};
 use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::services::catalog::slot_range;
 use crate::services::conversations::parse_state;
-use crate::services::{FreeSlot, ServiceError, Services};
+use crate::domain::FreeSlot;
+use crate::services::{ServiceError, Services};
 use crate::store::{Catalog, StateRead, Tx, zones_of};
 
 /// Everything a turn of the dialog reads about a conversation and its customer.

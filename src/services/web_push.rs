@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::dialog::{Button, Reply};
+use crate::domain::{Button, Reply};
 use crate::domain::{LatLon, OrderNumber, OrderStatus, Quantity};
 use crate::services::{ServiceError, Services};
 

@@ -108,7 +108,7 @@ async fn deliver_at_once(
 }
 
 /// The replies of the deliveries that were answered (not duplicates).
-fn answered(turns: Vec<freshbot::conversation::TurnResult>) -> Vec<Vec<freshbot::dialog::Reply>> {
+fn answered(turns: Vec<freshbot::conversation::TurnResult>) -> Vec<Vec<freshbot::domain::Reply>> {
     turns
         .into_iter()
         .filter(|t| !t.duplicate)
@@ -411,7 +411,7 @@ async fn up_to_confirmation(
         lang: None,
         content,
     };
-    let button = |replies: &[freshbot::dialog::Reply], prefix: &str| {
+    let button = |replies: &[freshbot::domain::Reply], prefix: &str| {
         replies
             .iter()
             .flat_map(|r| &r.buttons)
@@ -477,7 +477,7 @@ async fn a_redelivered_reschedule_moves_the_order_once(backend: Backend) {
         .nth(1)
         .unwrap_or_else(|| panic!("no second slot offered: {:?}", asked.replies));
     let places =
-        |slots: &[freshbot::services::FreeSlot]| -> Vec<(chrono::DateTime<chrono::Utc>, u32)> {
+        |slots: &[freshbot::domain::FreeSlot]| -> Vec<(chrono::DateTime<chrono::Utc>, u32)> {
             slots.iter().map(|s| (s.start, s.places_left)).collect()
         };
     let before = places(&app.services.free_slots("huangpu").await.unwrap());
@@ -522,7 +522,7 @@ async fn a_redelivered_cancel_confirmation_cancels_once(backend: Backend) {
     let placed = app.services.orders_of(&customer).await.unwrap().remove(0);
     let booked = crate::common::booked(&app, placed.slot_start, "huangpu").await;
     let message = |id: &str, content: Content| web_message(user, id, content);
-    let tap = |replies: &[freshbot::dialog::Reply], label: &str| {
+    let tap = |replies: &[freshbot::domain::Reply], label: &str| {
         replies
             .iter()
             .flat_map(|r| &r.buttons)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Duration;
 use freshbot::channels::dispatcher::{Dispatcher, DispatcherConfig};
 use freshbot::channels::{SendError, Sender, Senders};
-use freshbot::dialog::Reply;
+use freshbot::domain::Reply;
 use freshbot::domain::{Channel, Customer, Lang, LatLon, OrderStatus, Unit};
 use freshbot::services::Actor;
 
@@ -380,3 +380,202 @@ async fn serve_pushes_status_changes_on_its_own() {
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(texts[0].contains(&number));
 }
+
+/// A dispatcher that only ever gets temporary failures gives up after `max_attempts`: the
+/// event is kept as `failed` with its last error for operators, and nothing is tried again.
+async fn a_channel_that_keeps_failing_is_given_up_after_max_attempts(backend: Backend) {
+    let s = setup(backend).await;
+    let dispatcher = Dispatcher::new(
+        s.app.services.clone(),
+        s.app.senders.clone(),
+        &s.app.url(""),
+        DispatcherConfig {
+            max_attempts: 3,
+            ..DispatcherConfig::default()
+        },
+    );
+    let (_, number) = telegram_order(&s.app, "7001", Lang::Zh).await;
+    s.telegram.fail_next("7001", usize::MAX);
+    advance(&s.app, &number, OrderStatus::Confirmed).await;
+    advance(&s.app, &number, OrderStatus::Picking).await;
+    let mut failed = 0;
+    for _ in 0..6 {
+        failed += dispatcher.run_once().await.unwrap().failed;
+        s.app.clock.advance(Duration::minutes(20));
+    }
+    assert_eq!(failed, 1, "given up once");
+    let statuses = s
+        .app
+        .services
+        .outbox_statuses("order_status_changed")
+        .await
+        .unwrap();
+    // Confirmed tells nothing (done at once); picking is the message that failed.
+    let failed_events: Vec<_> = statuses.iter().filter(|(_, st)| st == "failed").collect();
+    assert_eq!(failed_events.len(), 1, "{statuses:?}");
+    assert!(s.telegram.texts_to("7001").is_empty());
+    // Given up means not taken again.
+    s.app.clock.advance(Duration::hours(2));
+    assert_eq!(dispatcher.run_once().await.unwrap().taken, 0);
+}
+on_both_backends!(a_channel_that_keeps_failing_is_given_up_after_max_attempts);
+
+/// A channel that takes a message and never answers.
+struct Hanging;
+
+#[async_trait::async_trait]
+impl Sender for Hanging {
+    fn channel(&self) -> Channel {
+        Channel::Telegram
+    }
+
+    async fn send(&self, _: &str, _: &[Reply]) -> Result<(), SendError> {
+        std::future::pending().await
+    }
+}
+
+/// A send that never answers is cut at the send timeout and retried later, like a failure,
+/// instead of holding the dispatcher.
+async fn a_send_that_never_answers_times_out_and_is_retried(backend: Backend) {
+    let s = setup(backend).await;
+    let (_, number) = telegram_order(&s.app, "7101", Lang::Zh).await;
+    advance(&s.app, &number, OrderStatus::Confirmed).await;
+    advance(&s.app, &number, OrderStatus::Picking).await;
+    let dispatcher = Dispatcher::new(
+        s.app.services.clone(),
+        Senders::new().with(Arc::new(Hanging)),
+        &s.app.url(""),
+        DispatcherConfig {
+            send_timeout: std::time::Duration::from_millis(200),
+            ..DispatcherConfig::default()
+        },
+    );
+    let round = tokio::time::timeout(std::time::Duration::from_secs(20), dispatcher.run_once())
+        .await
+        .expect("the round ends despite the hanging channel")
+        .unwrap();
+    assert_eq!(round.retried, 1, "{round:?}");
+    let statuses = s
+        .app
+        .services
+        .outbox_statuses("order_status_changed")
+        .await
+        .unwrap();
+    assert!(
+        statuses.iter().any(|(_, st)| st == "pending"),
+        "kept for a retry: {statuses:?}"
+    );
+    // The channel recovers: the retry goes through, once.
+    s.app.clock.advance(Duration::seconds(6));
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(s.telegram.texts_to("7101").len(), 1);
+}
+on_both_backends!(a_send_that_never_answers_times_out_and_is_retried);
+
+/// A customer's messages arrive in the order of the changes: when one has to wait for a
+/// retry, the ones after it wait with it.
+async fn a_customers_messages_keep_their_order_while_one_waits_for_a_retry(backend: Backend) {
+    let s = setup(backend).await;
+    let (_, first) = telegram_order(&s.app, "7201", Lang::Zh).await;
+    let (_, second) = telegram_order(&s.app, "7201", Lang::Zh).await;
+    s.telegram.fail_next("7201", 1);
+    for n in [&first, &second] {
+        advance(&s.app, n, OrderStatus::Confirmed).await;
+        advance(&s.app, n, OrderStatus::Picking).await;
+    }
+    s.dispatcher.run_once().await.unwrap();
+    assert!(
+        s.telegram.texts_to("7201").is_empty(),
+        "the second change is not sent before the first"
+    );
+    s.app.clock.advance(Duration::seconds(6));
+    s.dispatcher.run_once().await.unwrap();
+    let texts = s.telegram.texts_to("7201");
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains(&first), "{texts:?}");
+    assert!(texts[1].contains(&second), "{texts:?}");
+}
+on_both_backends!(a_customers_messages_keep_their_order_while_one_waits_for_a_retry);
+
+/// A channel whose every send takes 14 s (on the app's clock), that lets a second dispatcher
+/// run while the fifth message is on its way: by then more than a lease (60 s) has passed
+/// since the first dispatcher took the events.
+struct SlowChannel {
+    clock: Arc<freshbot::services::ManualClock>,
+    sent: Mutex<Vec<String>>,
+    interloper: Mutex<Option<Dispatcher>>,
+    interloper_took: Mutex<usize>,
+}
+
+#[async_trait::async_trait]
+impl Sender for SlowChannel {
+    fn channel(&self) -> Channel {
+        Channel::Telegram
+    }
+
+    async fn send(&self, _: &str, replies: &[Reply]) -> Result<(), SendError> {
+        self.clock.advance(Duration::seconds(14));
+        let sends = {
+            let mut sent = self.sent.lock().unwrap();
+            sent.extend(replies.iter().map(|r| r.text.clone()));
+            sent.len()
+        };
+        if sends == 5 {
+            let other = self.interloper.lock().unwrap().take();
+            if let Some(other) = other {
+                let round = other.run_once().await.unwrap();
+                *self.interloper_took.lock().unwrap() = round.taken;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A dispatcher working through one customer's messages on a slow channel keeps its lease:
+/// another dispatcher that polls after the original lease would have run out takes nothing,
+/// and every message goes once. (Before the lease was renewed per send, the second dispatcher
+/// took the in-flight and the later events and both sent them.)
+async fn a_slow_channel_does_not_let_a_second_dispatcher_send_again(backend: Backend) {
+    let s = setup(backend).await;
+    let slow = Arc::new(SlowChannel {
+        clock: s.app.clock.clone(),
+        sent: Mutex::new(vec![]),
+        interloper: Mutex::new(None),
+        interloper_took: Mutex::new(0),
+    });
+    let dispatcher = |senders: Senders| {
+        Dispatcher::new(
+            s.app.services.clone(),
+            senders,
+            &s.app.url(""),
+            DispatcherConfig::default(),
+        )
+    };
+    // One customer, six orders picked: six messages in one sequence.
+    let mut numbers = vec![];
+    for _ in 0..6 {
+        numbers.push(telegram_order(&s.app, "7301", Lang::Zh).await.1);
+    }
+    for n in &numbers {
+        advance(&s.app, n, OrderStatus::Confirmed).await;
+        advance(&s.app, n, OrderStatus::Picking).await;
+    }
+    *slow.interloper.lock().unwrap() = Some(dispatcher(Senders::new().with(slow.clone())));
+    let first = dispatcher(Senders::new().with(slow.clone()));
+    first.run_once().await.unwrap();
+    assert!(
+        slow.interloper.lock().unwrap().is_none(),
+        "the second dispatcher ran"
+    );
+    assert_eq!(*slow.interloper_took.lock().unwrap(), 0);
+    let sent = slow.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 6, "each message once: {sent:#?}");
+    let statuses = s
+        .app
+        .services
+        .outbox_statuses("order_status_changed")
+        .await
+        .unwrap();
+    assert!(statuses.iter().all(|(_, st)| st == "done"), "{statuses:?}");
+}
+on_both_backends!(a_slow_channel_does_not_let_a_second_dispatcher_send_again);

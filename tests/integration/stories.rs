@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::Duration;
 use freshbot::conversation::{Content, Inbound, Understand};
-use freshbot::dialog::Reply;
+use freshbot::domain::Reply;
 use freshbot::domain::{Channel, Lang, LatLon, OrderStatus};
 use freshbot::services::Actor;
 use serde::Deserialize;
@@ -132,7 +132,7 @@ impl Runner {
     fn button(
         &self,
         user: &str,
-        pred: impl Fn(&freshbot::dialog::Button) -> bool,
+        pred: impl Fn(&freshbot::domain::Button) -> bool,
     ) -> Option<String> {
         self.replies(user)
             .iter()

@@ -5,7 +5,7 @@
 
 use chrono::Duration;
 use freshbot::conversation::{Content, Engine, Inbound};
-use freshbot::dialog::Reply;
+use freshbot::domain::Reply;
 use freshbot::dialog::notices::notice;
 use freshbot::domain::{Channel, Customer, Lang, Order, OrderStatus, Unit};
 use freshbot::fulfillment::picking::ScanOutcome;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use freshbot::channels::telegram::{SECRET_HEADER, TelegramSender, WEBHOOK_PATH};
 use freshbot::channels::{SendError, Sender};
 use freshbot::config::{Secret, TelegramSettings};
-use freshbot::dialog::{Button, Reply};
+use freshbot::domain::{Button, Reply};
 use freshbot::domain::{Channel, Lang, OrderStatus};
 use serde_json::{Value, json};
 

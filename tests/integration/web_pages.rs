@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use freshbot::dialog::{Button, Reply};
+use freshbot::domain::{Button, Reply};
 use freshbot::domain::{Channel, Lang, Quantity, Unit};
 use futures_util::StreamExt;
 use serde_json::{Value, json};

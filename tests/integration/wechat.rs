@@ -15,7 +15,7 @@ use axum::{Json, Router, extract::Query, routing::get, routing::post};
 use freshbot::channels::wechat::{Credentials, WxApi, WxSender, crypto, xml};
 use freshbot::channels::{SendError, Sender};
 use freshbot::config::{Secret, Settings, WechatSettings, WecomSettings};
-use freshbot::dialog::{Button, Reply};
+use freshbot::domain::{Button, Reply};
 use freshbot::domain::Channel;
 use serde_json::{Value, json};
 

@@ -7,7 +7,8 @@ use teloxide::types::{
 };
 
 use crate::conversation::{Content, Inbound};
-use crate::dialog::courier::{StopAction, parse_stop_payload};
+use crate::dialog::courier::parse_stop_payload;
+use crate::domain::events::StopAction;
 use crate::dialog::{Intent, Payload};
 use crate::domain::{Channel, Lang, LatLon};
 

@@ -33,7 +33,7 @@ use self::inbound::{Action, CourierInput, Tap};
 use crate::channels::{SendError, Sender};
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::dialog::courier as courier_text;
 use crate::domain::Channel;
 use crate::services::{Courier, DispatchError, DispatchSettings};
@@ -418,7 +418,7 @@ impl Telegram {
         chat: ChatId,
         id: teloxide::types::MessageId,
         text: String,
-        buttons: &[crate::dialog::Button],
+        buttons: &[crate::domain::Button],
     ) {
         let mut req = self.bot.edit_message_text(chat, id, text);
         if let Some(k) = outbound::keyboard(buttons) {

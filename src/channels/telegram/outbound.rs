@@ -6,7 +6,7 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::channels::{SendError, Sender};
-use crate::dialog::{Button, Reply};
+use crate::domain::{Button, Reply};
 use crate::domain::Channel;
 
 /// Telegram refuses texts over 4096 characters; a little headroom for its own counting (UTF-16

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::render;
 use crate::channels::{SendError, Sender};
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::Channel;
 use crate::services::Services;
 

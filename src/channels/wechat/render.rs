@@ -2,7 +2,7 @@
 //! ("回复数字选择: 1 确认 2 修改") and a later reply that is just one of those numbers taps the
 //! button. Pure.
 
-use crate::dialog::Reply;
+use crate::domain::Reply;
 
 /// Replies flattened into one text, and the payloads of its numbered options (1 first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn split(text: &str, max_bytes: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialog::Button;
+    use crate::domain::Button;
 
     fn b(label: &str, payload: &str) -> Button {
         Button {

@@ -25,7 +25,7 @@ use super::xml::{
 };
 use crate::channels::Senders;
 use crate::conversation::{Content, Engine, Inbound};
-use crate::dialog::Reply;
+use crate::domain::Reply;
 use crate::domain::{Channel, LatLon};
 
 /// Largest callback body accepted (WeChat's are a few KiB).

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::staff_auth::{DoorError, StaffDoor};
 use super::{AppError, AppState};
+use crate::dialog::DialogState;
 use crate::domain::{AddressId, CancelReason, Duty};
 use crate::handoff::{CANNED_REPLIES, HandoffOutcome, Outgoing};
 use crate::services::{AgentSession, HandoffError};
@@ -246,7 +247,7 @@ async fn conversation(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AgentError> {
     let a = agent(&state, &headers).await?;
-    let v = state.services.handoff_conversation(id).await?;
+    let v = state.services.handoff_conversation::<DialogState>(id).await?;
     let orders: Vec<Value> = v
         .orders
         .iter()
@@ -292,7 +293,7 @@ async fn claim(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AgentError> {
     let a = writer(&state, &headers).await?;
-    let out = state.services.claim_handoff(&a, id).await?;
+    let out = state.services.claim_handoff::<DialogState>(&a, id).await?;
     Ok(Json(deliver(&state, &out).await))
 }
 
@@ -348,7 +349,7 @@ async fn release(
     let b = body(b)?;
     let out = state
         .services
-        .release_handoff(
+        .release_handoff::<DialogState>(
             &a,
             id,
             b.outcome.unwrap_or(HandoffOutcome::Resolved),

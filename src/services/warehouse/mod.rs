@@ -22,11 +22,12 @@ pub use picker::{PickProgress, PickerBatch, PickerLine, PickerWave, PickerWaveSu
 pub use picking::{PickInstruction, PickingDay, PickingWave, ScanReport, ScanRequest, WaveBatch};
 pub use purchasing::{PurchaseDraft, PurchaseOrder, PurchaseOverview, PurchaseReceipt};
 pub use replenish::{LowStockAlert, PurchaseLine, ReplenishmentPlan};
-pub use substitution::{OFFER_TTL, OfferView, SubstitutionAnswer};
+pub use substitution::OFFER_TTL;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::domain::events::kinds;
 use crate::domain::{CustomerId, OrderError, OrderId, OrderStatus, TZ};
 use crate::fulfillment::picking::BatchingError;
 use crate::fulfillment::replenishment::PlanError;
@@ -165,7 +166,7 @@ pub(crate) async fn move_order(
         .await?;
     tx.enqueue(
         &OutboxEvent {
-            kind: "order_status_changed",
+            kind: kinds::STATUS_CHANGED,
             customer: Some(CustomerId(row.customer_id)),
             order: Some(id),
             payload: json!({ "number": row.number, "from": from.code(), "status": to.code() }),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{WarehouseConfig, WarehouseError, local_day_start, move_order};
+use crate::domain::events::kinds;
 use crate::domain::{
     CustomerId, Order, OrderId, OrderNumber, OrderStatus, Product, Quantity, Sku, StockLevel,
 };
@@ -521,7 +522,7 @@ impl Services {
         };
         tx.enqueue(
             &OutboxEvent {
-                kind: "substitute_needed",
+                kind: kinds::SUBSTITUTE_NEEDED,
                 customer: Some(CustomerId(row.customer_id)),
                 order: Some(order_id),
                 payload: json!({

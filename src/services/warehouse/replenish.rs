@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{WarehouseConfig, WarehouseError, local_day_start};
+use crate::domain::events::kinds;
 use crate::domain::{Product, Sku, StockLevel, TZ};
 use crate::fulfillment::replenishment::evaluation::MIN_SERIES_FOR_CLOSURE;
 use crate::fulfillment::replenishment::{
@@ -346,7 +347,7 @@ impl Services {
             if new_event {
                 tx.enqueue(
                     &OutboxEvent {
-                        kind: "stock_low",
+                        kind: kinds::STOCK_LOW,
                         customer: None,
                         order: None,
                         payload: json!({

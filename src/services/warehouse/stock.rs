@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{WarehouseError, local_day_start};
+use crate::domain::events::kinds;
 use crate::domain::{Sku, StockLevel, TZ};
 use crate::services::{Actor, Services};
 use crate::store::Tx;
@@ -106,7 +107,7 @@ impl Services {
             {
                 tx.enqueue(
                     &OutboxEvent {
-                        kind: "stock_low",
+                        kind: kinds::STOCK_LOW,
                         customer: None,
                         order: None,
                         payload: json!({

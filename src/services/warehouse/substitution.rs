@@ -8,11 +8,11 @@
 //! replacement in the same tour.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 
 use super::{WarehouseError, move_order};
 use crate::domain::{
-    CancelReason, Customer, Fen, Order, OrderId, OrderStatus, Product, Quantity, Sku, Totals,
+    CancelReason, Customer, Fen, OfferView, OrderId, OrderStatus, Product, Quantity, Sku,
+    SubstitutionAnswer, Totals,
 };
 use crate::services::{Actor, SavedWith, ServiceError, Services, StateSave};
 use crate::store::Tx;
@@ -22,34 +22,6 @@ use crate::store::repo::{
 
 /// Longest a customer gets to answer; never past the start of the delivery slot.
 pub const OFFER_TTL: Duration = Duration::minutes(15);
-
-/// An open offer as the customer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OfferView {
-    pub id: i64,
-    pub number: String,
-    pub sku: Sku,
-    pub name_zh: String,
-    pub name_en: String,
-    pub substitute: Sku,
-    pub substitute_name_zh: String,
-    pub substitute_name_en: String,
-    /// How much of the substitute would be added.
-    pub quantity: Quantity,
-    /// What that costs.
-    pub price: Fen,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// What came of an answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubstitutionAnswer {
-    pub accepted: bool,
-    /// The order afterwards (cancelled when the customer declined and nothing was left in it).
-    pub order: Order,
-    pub substitute_name_zh: String,
-    pub substitute_name_en: String,
-}
 
 impl Services {
     /// The customer's offers still waiting for an answer, newest first.

@@ -18,6 +18,8 @@ pub struct Model {
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,
+    /// Bumped by every claim: the fencing token of the lease (see `Tx::claim_outbox`).
+    pub lease: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,

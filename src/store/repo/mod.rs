@@ -23,7 +23,7 @@ pub use conversations::VersionConflict;
 pub use dispatch::{CourierRow, NewCourier, RouteRow, StopRow};
 pub use handoff::{AgentRow, ChatLine};
 pub use orders::{Cancellation, NewOrder, NewOrderLine, OrderRow};
-pub use outbox::{ClaimedEvent, Delivery, OutboxEvent};
+pub use outbox::{ClaimedEvent, Delivery, Lease, OutboxEvent};
 pub use purchasing::{NewPurchaseOrder, PurchaseOrderRow, PurchaseStatus, ReceiptRow, StoredDraft};
 pub use substitutions::{NewOffer, OfferStatus, SubstitutionOffer};
 pub use warehouse::{

@@ -65,6 +65,25 @@ pub struct ClaimedEvent {
     pub courier: Option<CourierId>,
     pub attempts: i32,
     pub created_at: DateTimeUtc,
+    /// The fencing token of this claim: the event is this dispatcher's to send and settle
+    /// only while the row still carries it.
+    pub lease: i64,
+}
+
+/// An event held under a lease: its id and the claim's fencing token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub event: i64,
+    pub token: i64,
+}
+
+impl ClaimedEvent {
+    pub fn lease(&self) -> Lease {
+        Lease {
+            event: self.id,
+            token: self.lease,
+        }
+    }
 }
 
 type DateTimeUtc = DateTime<Utc>;
@@ -75,6 +94,29 @@ pub struct Delivery {
     pub channel: String,
     pub external_user: String,
     pub status: String,
+}
+
+/// How a leased event is settled.
+enum Settle<'a> {
+    Done,
+    Retry {
+        attempts: i32,
+        next_attempt_at: DateTime<Utc>,
+        error: &'a str,
+    },
+    Failed {
+        attempts: i32,
+        error: &'a str,
+    },
+}
+
+/// Still pending and still under this claim's lease.
+fn held_under(lease: Lease) -> sea_orm::Condition {
+    use sea_orm::{ColumnTrait, Condition};
+    Condition::all()
+        .add(outbox::Column::Id.eq(lease.event))
+        .add(outbox::Column::Lease.eq(lease.token))
+        .add(outbox::Column::Status.eq("pending"))
 }
 
 /// Pending, its time has come, and nobody holds a live lease on it.
@@ -106,15 +148,18 @@ impl Tx {
 
     /// Takes up to `limit` due events, oldest first, leasing them until `lease_until`: another
     /// dispatcher skips them until then, and a dispatcher that dies mid-send leaves them to be
-    /// taken again when the lease runs out. PostgreSQL instances share the work with
-    /// `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time (`BEGIN IMMEDIATE`).
+    /// taken again when the lease runs out. Each claim bumps the row's `lease`, the fencing
+    /// token that [`Tx::renew_outbox_leases`] and the settling calls check, so a dispatcher
+    /// whose lease ran out can neither send nor settle an event another one has taken.
+    /// PostgreSQL instances share the work with `FOR UPDATE SKIP LOCKED`; SQLite has one
+    /// writer at a time (`BEGIN IMMEDIATE`).
     pub async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<ClaimedEvent>, StoreError> {
-        use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+        use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
         use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
         let rows = outbox::Entity::find()
             .filter(due(now))
@@ -128,6 +173,10 @@ impl Tx {
         }
         outbox::Entity::update_many()
             .col_expr(outbox::Column::LockedUntil, Expr::value(lease_until))
+            .col_expr(
+                outbox::Column::Lease,
+                Expr::col(outbox::Column::Lease).add(1),
+            )
             .filter(outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
             .exec(self.c())
             .await?;
@@ -144,76 +193,104 @@ impl Tx {
                 courier: r.courier_id.map(CourierId),
                 attempts: r.attempts,
                 created_at: r.created_at,
+                lease: r.lease + 1,
             })
             .collect())
     }
 
-    /// Marks an event handled.
-    pub async fn outbox_done(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.outbox_set(id, "done", None, None, Some(now)).await
+    /// Extends the leases still held among `held` to `until`, in order, and stops at the first
+    /// one that is no longer this claim's (taken again after it ran out): returns how many of
+    /// `held`, from the first, the caller may still send and settle.
+    pub async fn renew_outbox_leases(
+        &self,
+        held: &[Lease],
+        until: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        use sea_orm::QueryFilter;
+        use sea_orm::sea_query::Expr;
+        for (n, l) in held.iter().enumerate() {
+            let renewed = outbox::Entity::update_many()
+                .col_expr(outbox::Column::LockedUntil, Expr::value(until))
+                .filter(held_under(*l))
+                .exec(self.c())
+                .await?;
+            if renewed.rows_affected == 0 {
+                return Ok(n);
+            }
+        }
+        Ok(held.len())
     }
 
-    /// Schedules another attempt after a temporary failure.
+    /// Marks an event handled; `false` when the lease was lost and nothing changed.
+    pub async fn outbox_done(&self, lease: Lease, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.outbox_settle(lease, Settle::Done, now).await
+    }
+
+    /// Schedules another attempt after a temporary failure; `false` when the lease was lost.
     pub async fn outbox_retry(
         &self,
-        id: i64,
+        lease: Lease,
         attempts: i32,
         next_attempt_at: DateTime<Utc>,
         error: &str,
-    ) -> Result<(), StoreError> {
-        use sea_orm::sea_query::Expr;
-        use sea_orm::{ColumnTrait, QueryFilter};
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::Attempts, Expr::value(attempts))
-            .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
-            .col_expr(
-                outbox::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(outbox::Column::LastError, Expr::value(error))
-            .filter(outbox::Column::Id.eq(id))
-            .exec(self.c())
-            .await?;
-        Ok(())
+    ) -> Result<bool, StoreError> {
+        self.outbox_settle(
+            lease,
+            Settle::Retry {
+                attempts,
+                next_attempt_at,
+                error,
+            },
+            next_attempt_at,
+        )
+        .await
     }
 
-    /// Gives up on an event (kept with its last error for operators).
+    /// Gives up on an event (kept with its last error for operators); `false` when the lease
+    /// was lost.
     pub async fn outbox_failed(
         &self,
-        id: i64,
+        lease: Lease,
         attempts: i32,
         error: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.outbox_set(id, "failed", Some(attempts), Some(error), Some(now))
+    ) -> Result<bool, StoreError> {
+        self.outbox_settle(lease, Settle::Failed { attempts, error }, now)
             .await
     }
 
-    async fn outbox_set(
+    async fn outbox_settle(
         &self,
-        id: i64,
-        status: &str,
-        attempts: Option<i32>,
-        error: Option<&str>,
-        done_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
+        lease: Lease,
+        how: Settle<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        use sea_orm::QueryFilter;
         use sea_orm::sea_query::Expr;
-        use sea_orm::{ColumnTrait, QueryFilter};
-        let mut q = outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value(status))
-            .col_expr(
-                outbox::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(outbox::Column::DoneAt, Expr::value(done_at));
-        if let Some(a) = attempts {
-            q = q.col_expr(outbox::Column::Attempts, Expr::value(a));
-        }
-        if let Some(e) = error {
-            q = q.col_expr(outbox::Column::LastError, Expr::value(e));
-        }
-        q.filter(outbox::Column::Id.eq(id)).exec(self.c()).await?;
-        Ok(())
+        let mut q = outbox::Entity::update_many().col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+        q = match how {
+            Settle::Done => q
+                .col_expr(outbox::Column::Status, Expr::value("done"))
+                .col_expr(outbox::Column::DoneAt, Expr::value(now)),
+            Settle::Retry {
+                attempts,
+                next_attempt_at,
+                error,
+            } => q
+                .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+                .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
+                .col_expr(outbox::Column::LastError, Expr::value(error)),
+            Settle::Failed { attempts, error } => q
+                .col_expr(outbox::Column::Status, Expr::value("failed"))
+                .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+                .col_expr(outbox::Column::LastError, Expr::value(error))
+                .col_expr(outbox::Column::DoneAt, Expr::value(now)),
+        };
+        let r = q.filter(held_under(lease)).exec(self.c()).await?;
+        Ok(r.rows_affected > 0)
     }
 
     /// Recipients that already have (or can never get) an event.

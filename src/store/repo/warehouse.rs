@@ -548,7 +548,7 @@ impl Tx {
         since: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, StoreError> {
         Ok(outbox::Entity::find()
-            .filter(outbox::Column::Kind.eq("stock_low"))
+            .filter(outbox::Column::Kind.eq(crate::domain::events::kinds::STOCK_LOW))
             .filter(outbox::Column::Status.eq("pending"))
             .filter(outbox::Column::CreatedAt.gte(since))
             .all(self.c())
