@@ -96,7 +96,11 @@ fn no_held_out_sentence_is_a_training_sentence() {
             leaked.push(format!("{text:?} is training's {train:?}"));
         }
     }
-    assert!(leaked.is_empty(), "held-out sentences in training:\n{}", leaked.join("\n"));
+    assert!(
+        leaked.is_empty(),
+        "held-out sentences in training:\n{}",
+        leaked.join("\n")
+    );
 }
 
 fn item_string(p: &freshbot::nlu::Parse) -> String {

@@ -19,19 +19,19 @@ impl MigrationTrait for Migration {
         m.alter_table(
             Table::alter()
                 .table("outbox")
-                .add_column(
-                    ColumnDef::new("lease")
-                        .big_integer()
-                        .not_null()
-                        .default(0),
-                )
+                .add_column(ColumnDef::new("lease").big_integer().not_null().default(0))
                 .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table("outbox").drop_column("lease").to_owned())
-            .await
+        m.alter_table(
+            Table::alter()
+                .table("outbox")
+                .drop_column("lease")
+                .to_owned(),
+        )
+        .await
     }
 }

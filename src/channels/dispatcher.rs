@@ -198,7 +198,11 @@ impl Dispatcher {
                     .services
                     .retry_outbox(e.lease(), e.attempts, at, "waiting for an earlier message")
                     .await?;
-                out.push(if kept { Settled::Retried } else { Settled::Lost });
+                out.push(if kept {
+                    Settled::Retried
+                } else {
+                    Settled::Lost
+                });
                 continue;
             }
             let settled = self.settle(e, &leases[i..]).await?;
@@ -235,7 +239,10 @@ impl Dispatcher {
         } else {
             // Operator events (stock_low, handoff_requested) have no customer to tell.
             let Some(audience) = audience else {
-                return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
+                return Ok(settled(
+                    s.finish_outbox(e.lease()).await?,
+                    Settled::Finished,
+                ));
             };
             let replies = if e.courier.is_some() {
                 courier_messages(&e.kind, &e.payload)
@@ -251,7 +258,10 @@ impl Dispatcher {
             (audience.recipients, replies)
         };
         if replies.is_empty() {
-            return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
+            return Ok(settled(
+                s.finish_outbox(e.lease()).await?,
+                Settled::Finished,
+            ));
         }
         let mut temporary: Vec<String> = vec![];
         for (channel, user) in &recipients {
@@ -262,7 +272,10 @@ impl Dispatcher {
                 continue;
             }
             if s.hold_outbox_leases(held, self.config.lease).await? == 0 {
-                tracing::warn!(event = e.id, "outbox lease lost before a send; left to its new holder");
+                tracing::warn!(
+                    event = e.id,
+                    "outbox lease lost before a send; left to its new holder"
+                );
                 return Ok(Settled::Lost);
             }
             let sent = tokio::time::timeout(
@@ -289,7 +302,10 @@ impl Dispatcher {
             }
         }
         if temporary.is_empty() {
-            return Ok(settled(s.finish_outbox(e.lease()).await?, Settled::Finished));
+            return Ok(settled(
+                s.finish_outbox(e.lease()).await?,
+                Settled::Finished,
+            ));
         }
         let attempts = e.attempts + 1;
         let error = temporary.join("; ");

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::Reply;
 use crate::domain::Channel;
+use crate::domain::Reply;
 
 /// Why a message did not go out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

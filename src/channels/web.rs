@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use crate::channels::{SendError, Sender};
-use crate::domain::Reply;
 use crate::domain::Channel;
+use crate::domain::Reply;
 use crate::services::{ServiceError, Services};
 
 /// Most WebSockets (chat and tracking) one instance keeps open; each polls the database, so

@@ -13,13 +13,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dialog::{
-    self, Command, Context, DialogState, Event, Failure, Faq, Outcome, Payload,
-    Understanding,
+    self, Command, Context, DialogState, Event, Failure, Faq, Outcome, Payload, Understanding,
 };
 use crate::domain::{Channel, Customer, FreeSlot, Lang, LatLon, Product, Reply};
 use crate::services::{
-    LineChange, OpenTurn, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError,
-    Services, StateSave, StateView,
+    LineChange, OpenTurn, OrderLineRequest, PlaceOrder, Saved, SavedWith, ServiceError, Services,
+    StateSave, StateView,
 };
 
 /// Turns text into an [`Understanding`]; implemented by the NLU (and by test doubles).
@@ -68,15 +67,11 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// What a transcript shows of a customer turn that was not text.
 pub fn describe_content(content: &Content) -> String {
     match content {
-        Content::Text(t) => t
-            .chars()
-            .take(MAX_TEXT_CHARS)
-            .collect(),
+        Content::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
         Content::Button(p) => format!("[button] {}", p.chars().take(64).collect::<String>()),
         Content::Location(l) => format!("[location] {l:?}"),
     }
 }
-
 
 /// Commands one turn may chain (address saved -> order moved).
 const MAX_COMMANDS_PER_TURN: usize = 8;

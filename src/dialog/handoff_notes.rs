@@ -73,7 +73,6 @@ pub fn sla_apology(lang: Lang) -> Reply {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

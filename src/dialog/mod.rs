@@ -23,8 +23,8 @@ pub use state::{
 };
 pub use understanding::{Amount, Intent, ItemMention, Understanding};
 
-use crate::domain::{Button, Reply};
 use crate::domain::{AddressId, CancelReason, DeliveryAddress, Fen, LatLon, Order, Quantity, Sku};
+use crate::domain::{Button, Reply};
 
 /// One thing that happened in the conversation.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,12 +6,12 @@ use rand::Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::events::kinds;
+use crate::domain::FreeSlot;
 use crate::domain::Reply;
+use crate::domain::events::kinds;
 use crate::domain::{CancelReason, Channel, Customer, CustomerId, DeliveryAddress, Order};
 use crate::services::handoff::transcript_lines;
 use crate::services::secrets::{random_token, sha256_hex};
-use crate::domain::FreeSlot;
 use crate::services::{Saved, ServiceError, Services, StateView};
 use crate::store::{Catalog, TurnWrite, Tx};
 

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::events::{RouteMessage, StopAction, StopLine, kinds};
-use crate::domain::{map_link, mask_phone};
 use crate::domain::{CourierId, CustomerId, LatLon, Order, OrderId, OrderStatus, TZ};
+use crate::domain::{map_link, mask_phone};
 use crate::fulfillment::routing::eta::{PointStop, etas_haversine};
 use crate::fulfillment::routing::wave::{
     WaveCourier, WaveParams, WaveStop, bags_for, needs_delay_alert, plan_wave,

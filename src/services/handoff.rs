@@ -8,13 +8,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::Reply;
 use crate::domain::events::{ChatMessage, kinds};
 use crate::domain::{
     AddressId, CancelReason, Channel, Customer, CustomerId, Duty, Fen, Lang, Order, StaffRole,
 };
-use crate::domain::Reply;
 use crate::handoff::{
-    self, AgentStats, HandoffConversation, HandoffEntry, HandoffEvent, HandoffOutcome, HandoffStatus, Outgoing,
+    self, AgentStats, HandoffConversation, HandoffEntry, HandoffEvent, HandoffOutcome,
+    HandoffStatus, Outgoing,
 };
 use crate::services::secrets::{random_token, sha256_hex};
 use crate::services::{Actor, Saved, ServiceError, Services};
@@ -408,7 +409,10 @@ impl Services {
     }
 
     /// One conversation with its transcript and the customer's orders (any agent may look).
-    pub async fn handoff_conversation<S: HandoffConversation>(&self, id: i64) -> Result<ConversationView, HandoffError> {
+    pub async fn handoff_conversation<S: HandoffConversation>(
+        &self,
+        id: i64,
+    ) -> Result<ConversationView, HandoffError> {
         let (entry, customer, agent_name, transcript) = {
             let tx = self.store.begin_read().await?;
             let entry = tx
@@ -646,7 +650,11 @@ impl Services {
         })
     }
 
-    async fn conversation_lang<S: HandoffConversation>(&self, e: &HandoffEntry, c: &Customer) -> Lang {
+    async fn conversation_lang<S: HandoffConversation>(
+        &self,
+        e: &HandoffEntry,
+        c: &Customer,
+    ) -> Lang {
         match self.load_conversation::<S>(e.channel, &e.user).await {
             Ok((s, Some(_))) => s.lang(),
             _ => c.lang,

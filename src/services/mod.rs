@@ -31,16 +31,13 @@ pub use dispatch::{
     UnservedOrder, WaveReport, parse_shift,
 };
 pub use error::ServiceError;
-pub use handoff::{
-    AgentSession, ConversationView, HandoffError, QueueItem, hash_password,
-};
+pub use handoff::{AgentSession, ConversationView, HandoffError, QueueItem, hash_password};
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
 pub use outbox::{Audience, ClaimedEvent, Delivery, Lease};
 pub use warehouse::{
-    DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, PartialTerms, PickInstruction,
-    PickingDay, PickingWave, PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest,
-    Terms, TermsConfig, WarehouseConfig, WarehouseConfigError, WarehouseError,
-    WaveBatch,
+    DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, PartialTerms, PickInstruction, PickingDay,
+    PickingWave, PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig,
+    WarehouseConfig, WarehouseConfigError, WarehouseError, WaveBatch,
 };
 pub use warehouse::{
     PickProgress, PickerBatch, PickerLine, PickerWave, PickerWaveSummary, PurchaseDraft,

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde_json::json;
 
-use crate::domain::events::kinds;
 use crate::analytics::risk::RiskAssessment;
+use crate::domain::events::kinds;
 use crate::domain::{
     AddressId, CancelDecision, CancelReason, Channel, Customer, Fen, Order, OrderNumber,
     OrderStatus, Product, Quantity, Sku, TZ,
@@ -487,11 +487,7 @@ impl Services {
         let id = crate::domain::OrderId(row.id);
         tx.set_order_address(id, &new, now).await?;
         tx.enqueue(
-            &order_event(
-                kinds::ADDRESS_CHANGED,
-                &row,
-                json!({ "address": new.text }),
-            ),
+            &order_event(kinds::ADDRESS_CHANGED, &row, json!({ "address": new.text })),
             now,
         )
         .await?;

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 
+use crate::domain::FreeSlot;
 use crate::domain::{Channel, Customer, DeliveryAddress, Order};
 use crate::handoff::{HandoffEntry, HandoffStatus};
 use crate::services::catalog::slot_range;
 use crate::services::conversations::parse_state;
-use crate::domain::FreeSlot;
 use crate::services::{ServiceError, Services};
 use crate::store::{Catalog, StateRead, Tx, zones_of};
 

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use freshbot::channels::{SendError, Sender, Senders};
 use freshbot::conversation::{Content, Inbound};
-use freshbot::domain::Reply;
 use freshbot::dialog::DialogState;
+use freshbot::domain::Reply;
 use freshbot::domain::{Channel, StaffRole};
 use serde_json::{Value, json};
 

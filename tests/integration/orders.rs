@@ -583,8 +583,8 @@ on_both_backends!(membership_rewards_completed_orders_not_cancellations);
 /// and nothing of it is seen before the turn commits. A placement that fails (here: more
 /// tomatoes than are left) still saves the state, and says why it failed.
 async fn state_and_order_are_saved_together(backend: Backend) {
-    use freshbot::domain::Reply;
     use freshbot::domain::Channel;
+    use freshbot::domain::Reply;
     use freshbot::services::{SavedWith, StateSave};
     let app = spawn_app(backend).await;
     let (c, addr) = app.customer("saver").await;

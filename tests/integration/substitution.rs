@@ -5,8 +5,8 @@
 
 use chrono::Duration;
 use freshbot::conversation::{Content, Engine, Inbound};
-use freshbot::domain::Reply;
 use freshbot::dialog::notices::notice;
+use freshbot::domain::Reply;
 use freshbot::domain::{Channel, Customer, Lang, Order, OrderStatus, Unit};
 use freshbot::fulfillment::picking::ScanOutcome;
 use freshbot::services::{Actor, ScanRequest, WarehouseConfig};

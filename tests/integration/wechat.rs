@@ -15,8 +15,8 @@ use axum::{Json, Router, extract::Query, routing::get, routing::post};
 use freshbot::channels::wechat::{Credentials, WxApi, WxSender, crypto, xml};
 use freshbot::channels::{SendError, Sender};
 use freshbot::config::{Secret, Settings, WechatSettings, WecomSettings};
-use freshbot::domain::{Button, Reply};
 use freshbot::domain::Channel;
+use freshbot::domain::{Button, Reply};
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp, spawn_app_with};

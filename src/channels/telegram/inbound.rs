@@ -8,8 +8,8 @@ use teloxide::types::{
 
 use crate::conversation::{Content, Inbound};
 use crate::dialog::courier::parse_stop_payload;
-use crate::domain::events::StopAction;
 use crate::dialog::{Intent, Payload};
+use crate::domain::events::StopAction;
 use crate::domain::{Channel, Lang, LatLon};
 
 /// What to do with one update.

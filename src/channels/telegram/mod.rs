@@ -33,9 +33,9 @@ use self::inbound::{Action, CourierInput, Tap};
 use crate::channels::{SendError, Sender};
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
-use crate::domain::Reply;
 use crate::dialog::courier as courier_text;
 use crate::domain::Channel;
+use crate::domain::Reply;
 use crate::services::{Courier, DispatchError, DispatchSettings};
 
 /// Why the Telegram channel could not be set up.

@@ -6,8 +6,8 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::channels::{SendError, Sender};
-use crate::domain::{Button, Reply};
 use crate::domain::Channel;
+use crate::domain::{Button, Reply};
 
 /// Telegram refuses texts over 4096 characters; a little headroom for its own counting (UTF-16
 /// units, where an emoji counts twice).

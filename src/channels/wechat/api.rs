@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::render;
 use crate::channels::{SendError, Sender};
-use crate::domain::Reply;
 use crate::domain::Channel;
+use crate::domain::Reply;
 use crate::services::Services;
 
 /// WeChat refuses text messages over 2048 bytes; keep a margin.

@@ -247,7 +247,10 @@ async fn conversation(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AgentError> {
     let a = agent(&state, &headers).await?;
-    let v = state.services.handoff_conversation::<DialogState>(id).await?;
+    let v = state
+        .services
+        .handoff_conversation::<DialogState>(id)
+        .await?;
     let orders: Vec<Value> = v
         .orders
         .iter()
