@@ -1,6 +1,8 @@
 //! Conversation stories (in the spirit of Rasa test stories): `tests/stories/*.yml`, each a
 //! customer's turns with what the bot must say, which flow it must be in, and what must be in
-//! the database afterwards. Every story runs on a fresh app.
+//! the database afterwards. Every story ends with an outcome check (`expect`, required and not
+//! empty): what the bot said proves only that its wording did not change. Every story runs on a
+//! fresh app, on SQLite and on PostgreSQL.
 
 use std::sync::{Arc, LazyLock};
 
@@ -25,8 +27,8 @@ struct Story {
     #[serde(default)]
     lang: Option<String>,
     steps: Vec<StepSpec>,
-    #[serde(default)]
-    expect: Option<Expect>,
+    /// What must be true of the customer's orders and conversation at the end.
+    expect: Expect,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,15 +62,35 @@ struct StepSpec {
     no_reply: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Outcome checks; all but `orders`, `statuses`, `handoff`, `substitute_prefs`, `saved_cancels`
+/// and `other_user_orders` are about the customer's newest order.
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct Expect {
+    /// How many orders the customer has.
     orders: Option<usize>,
+    /// The status of every order, newest first (which order a command hit).
+    statuses: Option<Vec<String>>,
     status: Option<String>,
     fee_fen: Option<i64>,
+    /// The reason code of the cancellation.
     cancel_reason: Option<String>,
-    handoff: Option<bool>,
+    /// The reason as the customer put it, stored beside the code.
+    cancel_text: Option<String>,
+    /// `sku qty+unit`, in order.
     lines: Option<Vec<String>>,
+    /// The delivery day in Asia/Shanghai, `YYYY-MM-DD`.
+    slot_day: Option<String>,
+    /// `morning` (starts before 12:00), `afternoon` (before 18:00) or `evening`.
+    slot_part: Option<String>,
+    /// A part of the delivery address the order must have.
+    address: Option<String>,
+    /// Whether the order may be substituted when an item is short.
+    auto_substitute: Option<bool>,
+    /// The conversation's remembered substitutes, `SKU>SKU`.
+    substitute_prefs: Option<Vec<String>>,
+    /// Whether the customer waits for or talks to a person.
+    handoff: Option<bool>,
     saved_cancels: Option<u64>,
     other_user_orders: Option<usize>,
 }
@@ -95,8 +117,8 @@ fn advance_path(to: OrderStatus) -> Vec<OrderStatus> {
 }
 
 impl Runner {
-    async fn new(lang: Option<Lang>) -> Self {
-        let app = spawn_app(Backend::Sqlite).await;
+    async fn new(lang: Option<Lang>, backend: Backend) -> Self {
+        let app = spawn_app(backend).await;
         let engine = app.engine(NLU.clone());
         Self {
             app,
@@ -289,6 +311,61 @@ impl Runner {
             assert_eq!(orders.len(), n, "story {name:?}: orders");
         }
         let last = orders.first();
+        if let Some(want) = &e.statuses {
+            let got: Vec<&str> = orders.iter().map(|o| o.status.code()).collect();
+            assert_eq!(&got, want, "story {name:?}: statuses, newest first");
+        }
+        if let Some(day) = &e.slot_day {
+            let got = last.map(|o| {
+                o.slot_start
+                    .with_timezone(&freshbot::domain::TZ)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            });
+            assert_eq!(
+                got.as_deref(),
+                Some(day.as_str()),
+                "story {name:?}: slot day"
+            );
+        }
+        if let Some(part) = &e.slot_part {
+            let got = last.map(|o| {
+                let hour =
+                    chrono::Timelike::hour(&o.slot_start.with_timezone(&freshbot::domain::TZ));
+                match hour {
+                    0..12 => "morning",
+                    12..18 => "afternoon",
+                    _ => "evening",
+                }
+            });
+            assert_eq!(got, Some(part.as_str()), "story {name:?}: part of day");
+        }
+        if let Some(a) = &e.address {
+            let got = last.map(|o| o.address.text.clone()).unwrap_or_default();
+            assert!(
+                got.contains(a.as_str()),
+                "story {name:?}: address {got:?} lacks {a:?}"
+            );
+        }
+        if let Some(auto) = e.auto_substitute {
+            assert_eq!(
+                last.map(|o| o.auto_substitute),
+                Some(auto),
+                "story {name:?}: substitution consent"
+            );
+        }
+        if let Some(prefs) = &e.substitute_prefs {
+            let (state, _) = s
+                .load_conversation::<freshbot::dialog::DialogState>(Channel::Web, &self.user)
+                .await
+                .unwrap();
+            let got: Vec<String> = state
+                .substitute_prefs
+                .iter()
+                .map(|(a, b)| format!("{a}>{b}"))
+                .collect();
+            assert_eq!(&got, prefs, "story {name:?}: remembered substitutes");
+        }
         if let Some(st) = &e.status {
             assert_eq!(
                 last.map(|o| o.status.code()),
@@ -328,6 +405,19 @@ impl Runner {
             assert_eq!(&got, lines, "story {name:?}: lines");
         }
         let tx = s.store().begin_read().await.unwrap();
+        if let Some(text) = &e.cancel_text {
+            let order = last.expect("an order to have been cancelled");
+            let got = tx
+                .cancellation_of(order.id)
+                .await
+                .unwrap()
+                .and_then(|c| c.reason_text);
+            assert_eq!(
+                got.as_deref(),
+                Some(text.as_str()),
+                "story {name:?}: reason text"
+            );
+        }
         if let Some(h) = e.handoff {
             let open = tx.open_handoffs().await.unwrap();
             assert_eq!(
@@ -357,30 +447,55 @@ impl Runner {
     }
 }
 
-async fn run_file(path: &std::path::Path) {
+fn read_stories(path: &std::path::Path) -> Vec<Story> {
     let text = std::fs::read_to_string(path).unwrap();
     let stories: Vec<Story> =
         serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    for story in stories {
+    for story in &stories {
+        assert_ne!(
+            story.expect,
+            Expect::default(),
+            "{}: story {:?} checks no outcome",
+            path.display(),
+            story.story
+        );
+    }
+    stories
+}
+
+async fn run_file(path: &std::path::Path, backend: Backend) {
+    for story in read_stories(path) {
         let lang = story.lang.as_deref().map(|l| l.parse().unwrap());
-        let mut r = Runner::new(lang).await;
+        let mut r = Runner::new(lang, backend.clone()).await;
         for (i, s) in story.steps.iter().enumerate() {
             r.step(s, &story.story, i).await;
         }
-        if let Some(e) = &story.expect {
-            r.check(e, &story.story).await;
-        }
+        r.check(&story.expect, &story.story).await;
     }
 }
 
 macro_rules! story_file {
     ($name:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/stories")
-                .join(concat!(stringify!($name), ".yml"));
-            run_file(&path).await;
+        mod $name {
+            use super::*;
+
+            fn path() -> std::path::PathBuf {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/stories")
+                    .join(concat!(stringify!($name), ".yml"))
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run_file(&path(), Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(pg) = Backend::postgres(concat!("stories::", stringify!($name))) {
+                    run_file(&path(), pg).await;
+                }
+            }
         }
     };
 }
@@ -391,6 +506,21 @@ story_file!(cancel);
 story_file!(manage);
 story_file!(info);
 story_file!(robustness);
+
+/// Every story checks an outcome in the database, not only the bot's wording (read without
+/// running, so a story without `expect` fails here at once).
+#[test]
+fn every_story_checks_an_outcome() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stories");
+    let mut n = 0;
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yml") {
+            n += read_stories(&path).len();
+        }
+    }
+    assert!(n >= 60, "{n} stories");
+}
 
 /// Every story file is listed above (a new file without a test would silently never run).
 #[test]

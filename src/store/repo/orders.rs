@@ -395,6 +395,35 @@ impl Tx {
         Ok(())
     }
 
+    /// How an order was cancelled (the reason as the customer put it included); `None` for an
+    /// order not cancelled.
+    pub async fn cancellation_of(
+        &self,
+        order: OrderId,
+    ) -> Result<Option<Cancellation>, StoreError> {
+        let Some(m) = cancellations::Entity::find()
+            .filter(cancellations::Column::OrderId.eq(order.0))
+            .one(self.c())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Cancellation {
+            order,
+            reason: m
+                .reason
+                .parse()
+                .map_err(|e| super::corrupt("cancellations", e))?,
+            reason_text: m.reason_text,
+            fee: Fen::new(m.fee_fen),
+            status_at_cancel: m
+                .status_at_cancel
+                .parse()
+                .map_err(|e| super::corrupt("cancellations", e))?,
+            actor: m.actor,
+        }))
+    }
+
     /// The order row by number, whoever owns it.
     pub async fn order_row_by_number(
         &self,
