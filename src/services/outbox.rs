@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{ServiceError, Services};
-use crate::domain::{Channel, Lang, Order};
+use crate::domain::events::{ChatMessage, kinds};
+use crate::domain::{Channel, Lang, Order, Reply};
+use crate::store::repo::OutboxEvent;
 pub use crate::store::repo::{ClaimedEvent, Delivery, Lease};
 
 /// Whom an event concerns and what they read.
@@ -110,6 +112,38 @@ impl Services {
             user,
             status,
             undeliverable,
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Messages a channel could not deliver now (a reply whose send failed), kept in the outbox
+    /// so the dispatcher sends them to that conversation later, with backoff and in order with
+    /// the customer's other messages, instead of losing them.
+    pub async fn send_later(
+        &self,
+        channel: Channel,
+        user: &str,
+        replies: &[Reply],
+    ) -> Result<(), ServiceError> {
+        let message = ChatMessage {
+            channel,
+            user: user.to_owned(),
+            replies: replies.to_vec(),
+        };
+        let payload =
+            serde_json::to_value(&message).map_err(|e| ServiceError::State(e.to_string()))?;
+        let tx = self.store.begin_write().await?;
+        let customer = tx.customer_by_identity(channel, user).await?.map(|c| c.id);
+        tx.enqueue(
+            &OutboxEvent {
+                kind: kinds::CHAT_MESSAGE,
+                customer,
+                order: None,
+                payload,
+            },
             self.now(),
         )
         .await?;

@@ -11,8 +11,8 @@ struct Notes {
     seen: Vec<String>,
 }
 
-/// Two instances write one conversation: the second gets a version conflict, reloads, and
-/// neither update is lost.
+/// Two writers of one conversation (in one process: what two instances would do to the shared
+/// database): the second gets a version conflict, reloads, and neither update is lost.
 async fn concurrent_writers_lose_no_update(backend: Backend) {
     let app = spawn_app(backend).await;
     let store = app.services.store();

@@ -369,6 +369,49 @@ async fn a_refused_token_leaves_the_web_channel_running(backend: Backend) {
 }
 on_both_backends!(a_refused_token_leaves_the_web_channel_running);
 
+/// A reply Telegram refuses for now (a 502) is not lost: it goes into the outbox and the
+/// dispatcher sends it once Telegram answers again.
+async fn a_reply_telegram_refuses_for_now_arrives_later(backend: Backend) {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let app = app_with_telegram(backend, &tg).await;
+    let chat = 4242;
+    tg.fail_next(
+        "sendMessage",
+        502,
+        json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+    );
+    tg.push(text_update(3001, chat, "zh-CN", "你好"));
+    let greetings = || {
+        tg.sent_to(chat)
+            .iter()
+            .filter(|b| {
+                b["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("鲜菜小助手")
+            })
+            .count()
+    };
+    for _ in 0..750 {
+        if greetings() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(greetings(), 2, "refused once, then sent by the outbox");
+    let mut statuses = vec![];
+    for _ in 0..100 {
+        statuses = app.services.outbox_statuses("chat_message").await.unwrap();
+        if statuses.iter().all(|(_, st)| st == "done") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(statuses[0].1, "done");
+}
+on_both_backends!(a_reply_telegram_refuses_for_now_arrives_later);
+
 /// The sender: inline keyboards in rows, and Telegram's errors mapped for the outbox.
 #[tokio::test]
 async fn the_sender_renders_buttons_and_maps_errors() {

@@ -185,7 +185,8 @@ async fn pushes_are_durable_and_resumable(backend: Backend) {
     );
 
     // Without `after`: nothing old; a push through the registered web sender arrives at once,
-    // and one stored directly (as another instance would) within the polling interval.
+    // and one written straight to the database (where another instance's push would land; no
+    // second instance is started) within the polling interval.
     let (mut fresh, _) =
         tokio_tungstenite::connect_async(ws_url(&app, &format!("/ws/chat?token={token}")))
             .await

@@ -414,8 +414,9 @@ async fn url_verification(backend: Backend) {
 }
 on_both_backends!(url_verification);
 
-/// A plaintext text message gets a passive reply with numbered options; a number taps the
-/// button, and a second instance (the same database) understands it too.
+/// A plaintext text message gets a passive reply with numbered options, and a number taps the
+/// button. The offered buttons are read back from the database (the contact's
+/// `last_buttons`), not from this process's memory; no second instance is started here.
 async fn plaintext_numbered_options(backend: Backend) {
     let Some(py) = peer_python() else { return };
     let (app, _) = app_with(backend, |_| {}).await;

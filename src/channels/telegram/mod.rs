@@ -470,8 +470,17 @@ impl Telegram {
             Err(SendError::Undeliverable(e)) => {
                 tracing::info!(chat = chat.0, error = %e, "Telegram reply undeliverable")
             }
+            // Telegram is down for now: the outbox sends the reply when it is back.
             Err(SendError::Retry(e)) => {
-                tracing::warn!(chat = chat.0, error = %e, "Telegram reply not sent")
+                tracing::warn!(chat = chat.0, error = %e, "Telegram reply not sent; retried through the outbox");
+                let later = self
+                    .engine
+                    .services()
+                    .send_later(Channel::Telegram, &chat.0.to_string(), replies)
+                    .await;
+                if let Err(e) = later {
+                    tracing::error!(chat = chat.0, error = %e, "Telegram reply lost");
+                }
             }
         }
     }
