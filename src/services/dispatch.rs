@@ -2,8 +2,11 @@
 //! their ETA, couriers get their stops on Telegram, and their taps and live locations keep
 //! every remaining ETA true, with a delay alert when a promise slips.
 //!
-//! Each public method is one transaction: the routes, the order moves and every message they
-//! cause (outbox rows) are written together or not at all.
+//! Each public method writes in one transaction: the routes, the order moves and every message
+//! they cause (outbox rows) are written together or not at all. A wave is read in one
+//! transaction, planned outside any (the solver runs for a second or more, and on SQLite a write
+//! transaction would hold every chat turn that writes), and written in a second one that takes
+//! only the orders still packed and the couriers still free.
 
 use std::collections::HashMap;
 
@@ -378,7 +381,7 @@ impl Services {
         slot_start: DateTime<Utc>,
     ) -> Result<WaveReport, DispatchError> {
         let now = self.now();
-        let tx = self.store.begin_write().await?;
+        let tx = self.store.begin_read().await?;
         let orders = tx
             .orders_in_slot(
                 OrderStatus::Packed,
@@ -455,36 +458,70 @@ impl Services {
                 shift_end: secs(now, c.shift_end_on(slot_start)),
             })
             .collect();
-        let plan = plan_wave(
-            &stops,
-            &wave_couriers,
-            &WaveParams {
-                depot: routing_point(self.rules.depot.location()),
-                now: 0.0,
-                detour: settings.detour,
-                speed_mps: settings.speed_mps(),
-                service_secs: settings.service_secs(),
-                iterations: settings.iterations,
-                seed: settings.seed,
-                // Priority x elapsed seconds: metres per minute / 60.
-                priority_weight: settings.priority_metres_per_minute / 60.0,
-            },
-        );
+        drop(tx);
+        let params = WaveParams {
+            depot: routing_point(self.rules.depot.location()),
+            now: 0.0,
+            detour: settings.detour,
+            speed_mps: settings.speed_mps(),
+            service_secs: settings.service_secs(),
+            iterations: settings.iterations,
+            seed: settings.seed,
+            // Priority x elapsed seconds: metres per minute / 60.
+            priority_weight: settings.priority_metres_per_minute / 60.0,
+        };
+        // CPU work of a second or more: off the async workers, with no transaction open.
+        let plan = tokio::task::spawn_blocking(move || plan_wave(&stops, &wave_couriers, &params))
+            .await
+            .map_err(|e| ServiceError::State(format!("wave planning stopped: {e}")))?;
         for (i, why) in &plan.unserved {
             report.unserved.push(UnservedOrder {
                 number: candidates[*i].0.number.to_string(),
                 reason: why.code(),
             });
         }
+        // The plan is written only over what has not changed since it was read: an order
+        // cancelled (or dispatched by another instance) meanwhile is left out of its route, and
+        // a courier who got another route meanwhile leaves theirs unserved.
+        let tx = self.store.begin_write().await?;
+        let busy_now = tx.busy_couriers().await?;
         for route in &plan.routes {
             let courier = &fleet[route.courier];
             let Some(end) = slot_end else { continue };
+            if busy_now.contains(&courier.id.0) {
+                for &(i, _) in &route.stops {
+                    report.unserved.push(UnservedOrder {
+                        number: candidates[i].0.number.to_string(),
+                        reason: "courier_taken",
+                    });
+                }
+                continue;
+            }
+            let mut still_packed = Vec::with_capacity(route.stops.len());
+            for &(i, start) in &route.stops {
+                let order = candidates[i].0;
+                let packed = tx
+                    .order_row(order.id)
+                    .await?
+                    .is_some_and(|r| r.status == OrderStatus::Packed.code());
+                if packed {
+                    still_packed.push((i, start));
+                } else {
+                    report.unserved.push(UnservedOrder {
+                        number: order.number.to_string(),
+                        reason: "no_longer_packed",
+                    });
+                }
+            }
+            if still_packed.is_empty() {
+                continue;
+            }
             let route_id = tx
                 .insert_route(courier.id, (slot_start, end), route.distance_m, now)
                 .await?;
             let mut lines = Vec::new();
             let mut summary = Vec::new();
-            for (seq, &(i, start)) in route.stops.iter().enumerate() {
+            for (seq, &(i, start)) in still_packed.iter().enumerate() {
                 let (order, stop) = &candidates[i];
                 let eta = at_secs(now, start);
                 let seq = i32::try_from(seq + 1).unwrap_or(i32::MAX);

@@ -361,3 +361,207 @@ async fn the_wave_leaves_at_the_cut_off(backend: Backend) {
     }
 }
 on_both_backends!(the_wave_leaves_at_the_cut_off);
+
+/// A late courier's remaining stops are re-planned from where they are: the stop they stand
+/// at stays first, every open stop keeps a place and a fresh ETA in visiting order, the new
+/// order is stored, and the courier gets it as a chat message.
+async fn a_late_courier_is_replanned_from_where_they_are(backend: Backend) {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let tgs = tg.settings();
+    let app = spawn_app_with(backend, move |s| s.telegram = tgs).await;
+    let courier = add_courier(&app).await;
+    let orders = packed_orders(&app).await;
+    let settings = DispatchSettings::default();
+    let report = app
+        .services
+        .dispatch_slot(&settings, orders[0].1.slot_start)
+        .await
+        .unwrap();
+    let mine = report
+        .routes
+        .iter()
+        .find(|r| r.courier_id == courier.id)
+        .expect("the test courier has the route");
+    assert_eq!(mine.stops.len(), 3);
+    wait_for_n(&tg, COURIER_CHAT, " 订单 ", 3).await;
+
+    // The courier stands at the route's last stop, out of order.
+    let last_number = mine.stops[2].0.clone();
+    let last_order = &orders
+        .iter()
+        .find(|(_, o)| o.number.to_string() == last_number)
+        .unwrap()
+        .1;
+    let stop_of = |rows: &[freshbot::store::repo::StopRow], o: &Order| {
+        rows.iter().find(|s| s.order_id == o.id.0).cloned().unwrap()
+    };
+    let rows = {
+        let tx = app.services.store().begin_read().await.unwrap();
+        tx.open_stops_of(courier.id).await.unwrap()
+    };
+    app.services
+        .courier_stop(
+            &settings,
+            courier.id,
+            stop_of(&rows, last_order).id,
+            freshbot::domain::events::StopAction::Arrived,
+        )
+        .await
+        .unwrap();
+    // Later than planned, and north of every stop.
+    app.clock.set(at("2026-11-25T02:30:00Z"));
+    app.services
+        .courier_location(
+            &settings,
+            courier.id,
+            LatLon::new(31.2500, 121.4700).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let re = app
+        .services
+        .replan_courier(&settings, courier.id)
+        .await
+        .unwrap();
+    assert_eq!(re.stops.len(), 3, "{re:?}");
+    assert_eq!(
+        re.stops[0].0, last_number,
+        "the stop the courier is at stays first"
+    );
+    let mut numbers: Vec<&String> = re.stops.iter().map(|(n, _)| n).collect();
+    numbers.sort();
+    let mut all: Vec<String> = orders.iter().map(|(_, o)| o.number.to_string()).collect();
+    all.sort();
+    assert_eq!(
+        numbers,
+        all.iter().collect::<Vec<_>>(),
+        "every stop keeps a place"
+    );
+    assert!(
+        re.stops.windows(2).all(|w| w[0].1 <= w[1].1),
+        "ETAs follow the visiting order: {re:?}"
+    );
+    // The stored order is the new one.
+    let rows = {
+        let tx = app.services.store().begin_read().await.unwrap();
+        tx.open_stops_of(courier.id).await.unwrap()
+    };
+    for (seq, (number, eta)) in re.stops.iter().enumerate() {
+        let o = &orders
+            .iter()
+            .find(|(_, o)| &o.number.to_string() == number)
+            .unwrap()
+            .1;
+        let row = stop_of(&rows, o);
+        assert_eq!(row.seq as usize, seq + 1, "{number}");
+        assert_eq!(row.eta, *eta, "{number}");
+    }
+    // The courier reads the new order in the chat.
+    let sent = wait_for(&tg, COURIER_CHAT, "重新排序").await;
+    let header = sent
+        .iter()
+        .map(|(_, b)| text(b))
+        .find(|t| t.contains("重新排序"))
+        .unwrap();
+    assert!(header.contains("剩余 3 站"), "{header}");
+}
+on_both_backends!(a_late_courier_is_replanned_from_where_they_are);
+
+/// Telegram refusing the first messages of a wave (a 502 storm) delays the route and the
+/// departure notes; it loses and repeats nothing: the courier gets the header and each stop
+/// once, and each customer one departure note.
+async fn a_route_reaches_the_courier_after_telegram_fails(backend: Backend) {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let tgs = tg.settings();
+    let app = spawn_app_with(backend, move |s| s.telegram = tgs).await;
+    add_courier(&app).await;
+    let orders = packed_orders(&app).await;
+    // The picking notes go first, so the failures below hit the wave's messages.
+    for (chat, _) in &orders {
+        wait_for(&tg, *chat, "开始分拣").await;
+    }
+    for _ in 0..4 {
+        tg.fail_next(
+            "sendMessage",
+            502,
+            json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+        );
+    }
+    app.services
+        .dispatch_slot(&DispatchSettings::default(), orders[0].1.slot_start)
+        .await
+        .unwrap();
+    // Delivered (status 200) messages only: the fake records refused calls too.
+    let count = |chat: i64, needle: &str| {
+        tg.sent_to(chat)
+            .iter()
+            .filter(|b| text(b).contains(needle))
+            .count()
+    };
+    let done = || {
+        count(COURIER_CHAT, " 订单 ") >= 3
+            && orders.iter().all(|(chat, _)| count(*chat, "已出发") >= 1)
+    };
+    for _ in 0..300 {
+        if done() {
+            break;
+        }
+        // Retries wait for their backoff on the app's clock.
+        app.clock.advance(chrono::Duration::seconds(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(done(), "the route and the notes got through");
+    // Let any stray retry run before counting.
+    app.clock.advance(chrono::Duration::minutes(30));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let refused = 4;
+    let calls = |chat: i64, needle: &str| count(chat, needle);
+    let stops = calls(COURIER_CHAT, " 订单 ");
+    let headers = calls(COURIER_CHAT, "共 3 站");
+    let notes: usize = orders.iter().map(|(chat, _)| calls(*chat, "已出发")).sum();
+    // Every refused call was one of these messages, sent again once.
+    assert_eq!(
+        stops + headers + notes,
+        3 + 1 + 3 + refused,
+        "stops {stops}, headers {headers}, notes {notes}"
+    );
+    let statuses = app.services.outbox_statuses("courier_route").await.unwrap();
+    assert!(statuses.iter().all(|(_, st)| st == "done"), "{statuses:?}");
+}
+on_both_backends!(a_route_reaches_the_courier_after_telegram_fails);
+
+/// Two dispatches of one wave at once (two instances' sweepers, or an operator and the
+/// sweeper): the wave is planned outside any transaction, so the second writer must find the
+/// orders gone and the courier taken. Each order gets one stop, one route carries them, and a
+/// dispatch that lost is an error or a report with no route, never a second route.
+async fn two_dispatches_of_one_wave_plan_each_order_once(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    add_courier(&app).await;
+    let orders = packed_orders(&app).await;
+    let settings = DispatchSettings::default();
+    let slot = orders[0].1.slot_start;
+    let (a, b) = tokio::join!(
+        app.services.dispatch_slot(&settings, slot),
+        app.services.dispatch_slot(&settings, slot)
+    );
+    let routed: Vec<String> = [a, b]
+        .into_iter()
+        .filter_map(Result::ok)
+        .flat_map(|r| r.routes)
+        .flat_map(|r| r.stops.into_iter().map(|(n, _)| n))
+        .collect();
+    let mut once = routed.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(
+        routed.len(),
+        once.len(),
+        "an order on two routes: {routed:?}"
+    );
+    assert_eq!(once.len(), 3, "{routed:?}");
+    for (_, o) in &orders {
+        assert_eq!(status_of(&app, o).await, OrderStatus::OutForDelivery);
+    }
+}
+on_both_backends!(two_dispatches_of_one_wave_plan_each_order_once);
