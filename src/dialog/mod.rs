@@ -1,7 +1,8 @@
-//! The conversation engine: a pure step function `(state, event, context) -> (replies, commands)`
-//! that mutates the state. The service layer (`services::turns`) loads the context, runs the
-//! commands (place order, cancel, ...) and feeds their outcomes back as events. Nothing here
-//! does I/O or reads a clock.
+//! The dialog: a pure step function `(state, event, context) -> (replies, commands)` that
+//! mutates the state, and every text a customer or courier reads. The conversation engine
+//! (`conversation::Engine`) loads the context through the services, runs the commands (place
+//! order, cancel, ...) and feeds their outcomes back as events. Nothing here does I/O or reads a
+//! clock, and nothing here imports more than `domain`.
 
 mod context;
 pub mod courier;

@@ -365,24 +365,3 @@ pub struct OrderLine {
     pub picked: Option<crate::domain::Quantity>,
 }
 
-impl Order {
-    /// The local delivery window, e.g. "11月25日 10:00-12:00" / "Nov 25 10:00-12:00".
-    pub fn window_label(&self, lang: Lang) -> String {
-        let s = self.slot_start.with_timezone(&crate::domain::TZ);
-        let e = self.slot_end.with_timezone(&crate::domain::TZ);
-        match lang {
-            Lang::Zh => format!(
-                "{} {}-{}",
-                s.format("%-m月%-d日"),
-                s.format("%H:%M"),
-                e.format("%H:%M")
-            ),
-            Lang::En => format!(
-                "{} {}-{}",
-                s.format("%b %-d"),
-                s.format("%H:%M"),
-                e.format("%H:%M")
-            ),
-        }
-    }
-}

@@ -1,5 +1,6 @@
-//! The axum HTTP adapter: health checks and operator endpoints for now; web chat, webhooks,
-//! tracking and the agent console mount here as they are built.
+//! The axum HTTP adapter: health checks, the operator API, the web chat API and its socket,
+//! the tracking page, the agent console and the picker page. The Telegram and WeChat webhooks
+//! mount their routers beside it (`app.rs`).
 
 mod admin;
 mod agent;

@@ -485,11 +485,6 @@ impl Classifier {
         self.members.iter().map(|m| m.temperature).collect()
     }
 
-    /// Number of feature columns.
-    pub fn n_features(&self) -> usize {
-        self.vocab.len()
-    }
-
     /// Calibrated probabilities of every label, in [`Classifier::labels`] order.
     pub fn probabilities(&self, text: &str) -> Vec<f32> {
         let row = self.vocab.vectorize(text);

@@ -124,11 +124,6 @@ impl WxCrypto {
         verify_signature(received, &[&self.token, timestamp, nonce, encrypted])
     }
 
-    /// Plain `signature` (Official Account GET verification and plaintext POSTs).
-    pub fn verify_plain_signature(&self, received: &str, timestamp: &str, nonce: &str) -> bool {
-        verify_signature(received, &[&self.token, timestamp, nonce])
-    }
-
     /// Encrypts with fresh random bytes.
     pub fn encrypt(&self, message: &str) -> String {
         self.encrypt_with(rand::random::<[u8; 16]>(), message)

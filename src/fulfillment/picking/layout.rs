@@ -141,14 +141,6 @@ impl WarehouseLayout {
             Err(problems)
         }
     }
-
-    /// The pick point of a product, if the layout knows it.
-    pub fn pick_point(&self, sku: &str) -> Option<PickPoint> {
-        self.locations.get(sku).map(|l| PickPoint {
-            aisle: l.aisle,
-            position: l.position,
-        })
-    }
 }
 
 #[cfg(test)]

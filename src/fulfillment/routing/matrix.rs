@@ -57,12 +57,6 @@ impl DenseMatrix {
             self.time[i * self.n + to] = 0.0;
         }
     }
-
-    /// Distance row of `from`.
-    #[inline]
-    pub fn dist_row(&self, from: usize) -> &[f64] {
-        &self.dist[from * self.n..(from + 1) * self.n]
-    }
 }
 
 impl TravelMatrix for DenseMatrix {

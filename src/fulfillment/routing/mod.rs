@@ -295,23 +295,6 @@ impl Instance {
     pub fn clients(&self) -> usize {
         self.stops.len().saturating_sub(1)
     }
-
-    /// Total distance of a set of routes (each a list of customer indices, depot implicit).
-    pub fn routes_distance(&self, routes: &[Vec<usize>]) -> f64 {
-        routes
-            .iter()
-            .filter(|r| !r.is_empty())
-            .map(|r| {
-                let mut prev = 0;
-                let mut d = 0.0;
-                for &c in r.iter().chain(std::iter::once(&0)) {
-                    d += self.matrix.distance(prev, c);
-                    prev = c;
-                }
-                d
-            })
-            .sum()
-    }
 }
 
 #[cfg(test)]

@@ -40,10 +40,6 @@ impl Tx {
         Ok(true)
     }
 
-    pub async fn courier_count(&self) -> Result<usize, StoreError> {
-        Ok(couriers::Entity::find().all(self.c()).await?.len())
-    }
-
     /// Adds an agent unless the username exists. Returns whether it was added.
     pub async fn ensure_agent(
         &self,
