@@ -20,7 +20,7 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> 
         .unwrap_or("");
     // An empty configured token disables operator endpoints instead of opening them.
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::Unauthorized("unauthorized"));
     }
     Ok(())
 }

@@ -24,13 +24,13 @@ async fn web_user(state: &AppState, headers: &HeaderMap) -> Result<String, AppEr
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(AppError::Unauthorized)?;
+        .ok_or(AppError::Unauthorized("unauthorized"))?;
     state
         .engine
         .services()
         .web_session_user(token.trim())
         .await?
-        .ok_or(AppError::Unauthorized)
+        .ok_or(AppError::Unauthorized("unauthorized"))
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use super::AppState;
+use super::{AppError, AppState};
 use crate::domain::Duty;
 use crate::services::{AgentSession, HandoffError};
 
@@ -19,23 +19,8 @@ pub(super) struct StaffDoor {
     pub cookie: &'static str,
     pub path: &'static str,
     pub duty: Duty,
-}
-
-/// Why a staff request was refused at the door.
-#[derive(Debug)]
-pub(super) enum DoorError {
-    /// No session cookie, or one that names no live session.
-    NoSession,
-    /// A write request without the session's CSRF token.
-    Csrf,
-    /// A failed login, a role without the page's duty, or the store.
-    Handoff(HandoffError),
-}
-
-impl From<HandoffError> for DoorError {
-    fn from(e: HandoffError) -> Self {
-        DoorError::Handoff(e)
-    }
+    /// What an unauthorised caller is told.
+    pub login_hint: &'static str,
 }
 
 impl StaffDoor {
@@ -48,13 +33,15 @@ impl StaffDoor {
         &self,
         state: &AppState,
         headers: &HeaderMap,
-    ) -> Result<AgentSession, DoorError> {
-        let token = self.token(headers).ok_or(DoorError::NoSession)?;
+    ) -> Result<AgentSession, AppError> {
+        let token = self
+            .token(headers)
+            .ok_or(AppError::Unauthorized(self.login_hint))?;
         let session = state
             .services
             .agent_session(&token)
             .await?
-            .ok_or(DoorError::NoSession)?;
+            .ok_or(AppError::Unauthorized(self.login_hint))?;
         Ok(session.for_duty(self.duty)?)
     }
 
@@ -64,14 +51,14 @@ impl StaffDoor {
         &self,
         state: &AppState,
         headers: &HeaderMap,
-    ) -> Result<AgentSession, DoorError> {
+    ) -> Result<AgentSession, AppError> {
         let s = self.session(state, headers).await?;
         let sent = headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if !same_secret(sent, &s.csrf) {
-            return Err(DoorError::Csrf);
+            return Err(AppError::Csrf);
         }
         Ok(s)
     }
@@ -83,7 +70,7 @@ impl StaffDoor {
         state: &AppState,
         login: &str,
         password: &str,
-    ) -> Result<(HeaderValue, AgentSession), DoorError> {
+    ) -> Result<(HeaderValue, AgentSession), AppError> {
         let (token, session) = state
             .services
             .agent_login(login, password, self.duty)
@@ -98,9 +85,8 @@ impl StaffDoor {
             self.cookie, self.path
         );
         // The token is hex and the rest is ours: a value that is not a header is a bug.
-        let cookie = HeaderValue::from_str(&cookie).map_err(|e| {
-            DoorError::Handoff(HandoffError::Invalid(format!("session cookie: {e}")))
-        })?;
+        let cookie = HeaderValue::from_str(&cookie)
+            .map_err(|e| AppError::Staff(HandoffError::Invalid(format!("session cookie: {e}"))))?;
         Ok((cookie, session))
     }
 
@@ -110,7 +96,7 @@ impl StaffDoor {
         &self,
         state: &AppState,
         headers: &HeaderMap,
-    ) -> Result<HeaderValue, DoorError> {
+    ) -> Result<HeaderValue, AppError> {
         let s = self.writer(state, headers).await?;
         if let Some(t) = self.token(headers) {
             state.services.agent_logout(&t, s.agent_id).await?;
@@ -120,7 +106,7 @@ impl StaffDoor {
             self.cookie, self.path
         );
         HeaderValue::from_str(&cleared)
-            .map_err(|e| DoorError::Handoff(HandoffError::Invalid(format!("session cookie: {e}"))))
+            .map_err(|e| AppError::Staff(HandoffError::Invalid(format!("session cookie: {e}"))))
     }
 }
 

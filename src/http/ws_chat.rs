@@ -57,7 +57,7 @@ async fn ws_chat(
     let token = q.token.as_deref().unwrap_or("").trim();
     let user = match state.services.web_session_user(token).await {
         Ok(Some(u)) => u,
-        Ok(None) => return AppError::Unauthorized.into_response(),
+        Ok(None) => return AppError::Unauthorized("unauthorized").into_response(),
         Err(e) => return AppError::from(e).into_response(),
     };
     let ws = match ws {

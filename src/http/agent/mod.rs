@@ -8,14 +8,14 @@
 use axum::{
     Json, Router,
     extract::{Path, State, WebSocketUpgrade, ws},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::staff_auth::{DoorError, StaffDoor};
+use super::staff_auth::StaffDoor;
 use super::{AppError, AppState};
 use crate::dialog::DialogState;
 use crate::domain::{AddressId, CancelReason, Duty};
@@ -26,6 +26,7 @@ const DOOR: StaffDoor = StaffDoor {
     cookie: "freshbot_agent",
     path: "/agent",
     duty: Duty::Conversations,
+    login_hint: "log in to the agent console",
 };
 const CONSOLE_HTML: &str = include_str!("console.html");
 
@@ -52,87 +53,19 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Why a console request failed.
-#[derive(Debug)]
-pub enum AgentError {
-    Unauthorized,
-    Csrf,
-    Handoff(HandoffError),
-    App(AppError),
-}
-
-impl From<HandoffError> for AgentError {
-    fn from(e: HandoffError) -> Self {
-        AgentError::Handoff(e)
-    }
-}
-
-impl From<crate::services::ServiceError> for AgentError {
-    fn from(e: crate::services::ServiceError) -> Self {
-        AgentError::Handoff(HandoffError::Service(e))
-    }
-}
-
-impl IntoResponse for AgentError {
-    fn into_response(self) -> Response {
-        let (status, msg) = match self {
-            AgentError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "log in to the agent console".to_owned(),
-            ),
-            AgentError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "missing or wrong CSRF token".to_owned(),
-            ),
-            AgentError::App(e) => return e.into_response(),
-            AgentError::Handoff(e) => {
-                let status = match &e {
-                    HandoffError::BadCredentials => StatusCode::UNAUTHORIZED,
-                    HandoffError::UnknownConversation | HandoffError::UnknownAgent(_) => {
-                        StatusCode::NOT_FOUND
-                    }
-                    HandoffError::Taken { .. } | HandoffError::Closed => StatusCode::CONFLICT,
-                    HandoffError::NotHolder | HandoffError::WrongRole { .. } => {
-                        StatusCode::FORBIDDEN
-                    }
-                    HandoffError::Invalid(_) => StatusCode::BAD_REQUEST,
-                    HandoffError::Service(_) => {
-                        let HandoffError::Service(s) = e else {
-                            unreachable!("matched above")
-                        };
-                        return AppError::Service(s).into_response();
-                    }
-                };
-                (status, e.to_string())
-            }
-        };
-        (status, Json(json!({ "error": msg }))).into_response()
-    }
-}
-
-impl From<DoorError> for AgentError {
-    fn from(e: DoorError) -> Self {
-        match e {
-            DoorError::NoSession => AgentError::Unauthorized,
-            DoorError::Csrf => AgentError::Csrf,
-            DoorError::Handoff(e) => AgentError::Handoff(e),
-        }
-    }
-}
-
 /// The agent of the request's session cookie.
-async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
-    Ok(DOOR.session(state, headers).await?)
+async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AppError> {
+    DOOR.session(state, headers).await
 }
 
 /// The agent of a write request: a valid session and its CSRF token in the header.
-async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AgentError> {
-    Ok(DOOR.writer(state, headers).await?)
+async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AppError> {
+    DOOR.writer(state, headers).await
 }
 
-fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AgentError> {
+fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AppError> {
     b.map(|Json(v)| v)
-        .map_err(|e| AgentError::App(AppError::BadRequest(e.body_text())))
+        .map_err(|e| AppError::BadRequest(e.body_text()))
 }
 
 /// Sends to the customer's own channel; the answer says whether it went out. A message that
@@ -173,7 +106,7 @@ struct LoginBody {
 async fn login(
     State(state): State<AppState>,
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, AgentError> {
+) -> Result<Response, AppError> {
     let b = body(b)?;
     let (cookie, session) = DOOR.login(&state, &b.login, &b.password).await?;
     Ok((
@@ -183,20 +116,17 @@ async fn login(
         .into_response())
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AgentError> {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let cleared = DOOR.logout(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cleared)], Json(json!({ "ok": true }))).into_response())
 }
 
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AgentError> {
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     let a = agent(&state, &headers).await?;
     Ok(Json(json!({ "agent": a, "csrf": a.csrf })))
 }
 
-async fn queue(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, AgentError> {
+async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     agent(&state, &headers).await?;
     Ok(Json(
         json!({ "queue": state.services.handoff_queue().await? }),
@@ -206,7 +136,7 @@ async fn queue(
 async fn agents(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     agent(&state, &headers).await?;
     let list: Vec<Value> = state
         .services
@@ -219,10 +149,7 @@ async fn agents(
 }
 
 /// Per-agent handling records (JSON; the console shows them too).
-async fn stats(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, AgentError> {
+async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     agent(&state, &headers).await?;
     Ok(Json(
         json!({ "agents": state.services.agent_stats().await? }),
@@ -232,7 +159,7 @@ async fn stats(
 async fn canned(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     agent(&state, &headers).await?;
     let list: Vec<Value> = CANNED_REPLIES
         .iter()
@@ -245,7 +172,7 @@ async fn conversation(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = agent(&state, &headers).await?;
     let v = state
         .services
@@ -294,7 +221,7 @@ async fn claim(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = writer(&state, &headers).await?;
     let out = state.services.claim_handoff::<DialogState>(&a, id).await?;
     Ok(Json(deliver(&state, &out).await))
@@ -310,7 +237,7 @@ async fn message(
     headers: HeaderMap,
     Path(id): Path<i64>,
     b: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = writer(&state, &headers).await?;
     let b = body(b)?;
     let out = state.services.agent_message(&a, id, &b.text).await?;
@@ -327,7 +254,7 @@ async fn transfer(
     headers: HeaderMap,
     Path(id): Path<i64>,
     b: Result<Json<TransferBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = writer(&state, &headers).await?;
     let b = body(b)?;
     state.services.transfer_handoff(&a, id, &b.to).await?;
@@ -347,7 +274,7 @@ async fn release(
     headers: HeaderMap,
     Path(id): Path<i64>,
     b: Result<Json<ReleaseBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = writer(&state, &headers).await?;
     let b = body(b)?;
     let out = state
@@ -378,11 +305,11 @@ async fn order_action(
     headers: HeaderMap,
     Path((id, number, action)): Path<(i64, String, String)>,
     b: Result<Json<OrderActionBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, AgentError> {
+) -> Result<Json<Value>, AppError> {
     let a = writer(&state, &headers).await?;
     let b = body(b)?;
     let s = &state.services;
-    let missing = |f: &str| AgentError::Handoff(HandoffError::Invalid(format!("{f} is required")));
+    let missing = |f: &str| AppError::Staff(HandoffError::Invalid(format!("{f} is required")));
     let order = match action.as_str() {
         "reschedule" => {
             let slot = b.slot_start.ok_or_else(|| missing("slot_start"))?;
@@ -394,7 +321,7 @@ async fn order_action(
                 .as_deref()
                 .unwrap_or("other")
                 .parse()
-                .map_err(|e: String| AgentError::Handoff(HandoffError::Invalid(e)))?;
+                .map_err(|e: String| AppError::Staff(HandoffError::Invalid(e)))?;
             s.agent_cancel(&a, id, &number, reason, b.waive_fee)
                 .await?
                 .0
@@ -411,9 +338,7 @@ async fn order_action(
             return Ok(Json(json!({ "ok": true })));
         }
         _ => {
-            return Err(AgentError::App(AppError::BadRequest(format!(
-                "unknown action {action:?}"
-            ))));
+            return Err(AppError::BadRequest(format!("unknown action {action:?}")));
         }
     };
     Ok(Json(
@@ -426,7 +351,7 @@ async fn live(
     State(state): State<AppState>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> Result<Response, AgentError> {
+) -> Result<Response, AppError> {
     agent(&state, &headers).await?;
     // Browsers send cookies on cross-site WebSocket handshakes in some cases: the origin must
     // be this host.
@@ -437,7 +362,7 @@ async fn live(
             .unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
         if origin_host != host {
-            return Err(AgentError::Csrf);
+            return Err(AppError::Csrf);
         }
     }
     let mut events = state.services.handoff_events().subscribe();

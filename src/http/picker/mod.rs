@@ -20,16 +20,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::Page;
-use super::staff_auth::{DoorError, StaffDoor};
+use super::staff_auth::StaffDoor;
 use super::{AppError, AppState};
 use crate::domain::{Duty, TZ};
 use crate::fulfillment::picking::ScanOutcome;
-use crate::services::{AgentSession, HandoffError, ScanRequest, WarehouseError};
+use crate::services::{AgentSession, ScanRequest};
 
 const DOOR: StaffDoor = StaffDoor {
     cookie: "freshbot_picker",
     path: "/picker",
     duty: Duty::Picking,
+    login_hint: "log in first",
 };
 static PAGE: LazyLock<Page> = LazyLock::new(|| Page::new(include_str!("picker.html")));
 
@@ -46,97 +47,19 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/picker/api/day", get(day))
 }
 
-/// Why a picker request failed; always `{"error": message}` with a fitting status.
-#[derive(Debug)]
-pub enum PickerError {
-    Unauthorized,
-    Csrf,
-    Login(HandoffError),
-    Warehouse(WarehouseError),
-    App(AppError),
-}
-
-impl From<HandoffError> for PickerError {
-    fn from(e: HandoffError) -> Self {
-        PickerError::Login(e)
-    }
-}
-
-impl From<WarehouseError> for PickerError {
-    fn from(e: WarehouseError) -> Self {
-        PickerError::Warehouse(e)
-    }
-}
-
-impl IntoResponse for PickerError {
-    fn into_response(self) -> Response {
-        let (status, msg) = match self {
-            PickerError::Unauthorized => (StatusCode::UNAUTHORIZED, "log in first".to_owned()),
-            PickerError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "missing or wrong CSRF token".to_owned(),
-            ),
-            PickerError::App(e) => return e.into_response(),
-            PickerError::Login(HandoffError::BadCredentials) => (
-                StatusCode::UNAUTHORIZED,
-                HandoffError::BadCredentials.to_string(),
-            ),
-            PickerError::Login(e @ HandoffError::WrongRole { .. }) => {
-                (StatusCode::FORBIDDEN, e.to_string())
-            }
-            PickerError::Login(e) => {
-                tracing::error!(error = %e, "picker login failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error; please try again".to_owned(),
-                )
-            }
-            PickerError::Warehouse(e) => {
-                let status = match &e {
-                    WarehouseError::UnknownOrder(_) | WarehouseError::UnknownWave(_) => {
-                        StatusCode::NOT_FOUND
-                    }
-                    WarehouseError::Concurrent => StatusCode::CONFLICT,
-                    e if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
-                    e => {
-                        tracing::error!(error = %e, "picker request failed");
-                        return (
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            Json(json!({ "error": "internal error; please try again" })),
-                        )
-                            .into_response();
-                    }
-                };
-                (status, e.to_string())
-            }
-        };
-        (status, Json(json!({ "error": msg }))).into_response()
-    }
-}
-
-impl From<DoorError> for PickerError {
-    fn from(e: DoorError) -> Self {
-        match e {
-            DoorError::NoSession => PickerError::Unauthorized,
-            DoorError::Csrf => PickerError::Csrf,
-            DoorError::Handoff(e) => PickerError::Login(e),
-        }
-    }
-}
-
 /// The staff member of the request's session cookie.
-async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
-    Ok(DOOR.session(state, headers).await?)
+async fn picker(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AppError> {
+    DOOR.session(state, headers).await
 }
 
 /// The staff member of a write request: a valid session and its CSRF token in the header.
-async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, PickerError> {
-    Ok(DOOR.writer(state, headers).await?)
+async fn writer(state: &AppState, headers: &HeaderMap) -> Result<AgentSession, AppError> {
+    DOOR.writer(state, headers).await
 }
 
-fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, PickerError> {
+fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AppError> {
     b.map(|Json(v)| v)
-        .map_err(|e| PickerError::App(AppError::BadRequest(e.body_text())))
+        .map_err(|e| AppError::BadRequest(e.body_text()))
 }
 
 async fn page() -> Response {
@@ -152,7 +75,7 @@ struct LoginBody {
 async fn login(
     State(state): State<AppState>,
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, PickerError> {
+) -> Result<Response, AppError> {
     let b = body(b)?;
     let (cookie, session) = DOOR.login(&state, &b.login, &b.password).await?;
     Ok((
@@ -162,15 +85,12 @@ async fn login(
         .into_response())
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, PickerError> {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let cleared = DOOR.logout(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cleared)], Json(json!({ "ok": true }))).into_response())
 }
 
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, PickerError> {
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     let p = picker(&state, &headers).await?;
     Ok(Json(json!({ "picker": p, "csrf": p.csrf })))
 }
@@ -181,14 +101,12 @@ struct DayQuery {
 }
 
 /// The requested local day, today by default.
-fn day_of(state: &AppState, q: &DayQuery) -> Result<NaiveDate, PickerError> {
+fn day_of(state: &AppState, q: &DayQuery) -> Result<NaiveDate, AppError> {
     match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => Ok(state.services.now().with_timezone(&TZ).date_naive()),
-        Some(d) => d.parse().map_err(|_| {
-            PickerError::App(AppError::BadRequest(format!(
-                "date {d:?} is not YYYY-MM-DD"
-            )))
-        }),
+        Some(d) => d
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("date {d:?} is not YYYY-MM-DD"))),
     }
 }
 
@@ -196,7 +114,7 @@ async fn waves(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<DayQuery>,
-) -> Result<Json<Value>, PickerError> {
+) -> Result<Json<Value>, AppError> {
     picker(&state, &headers).await?;
     let date = day_of(&state, &q)?;
     Ok(Json(json!({
@@ -209,7 +127,7 @@ async fn wave(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, PickerError> {
+) -> Result<Json<Value>, AppError> {
     picker(&state, &headers).await?;
     Ok(Json(
         json!({ "wave": state.services.picker_wave(id).await? }),
@@ -220,7 +138,7 @@ async fn day(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<DayQuery>,
-) -> Result<Json<Value>, PickerError> {
+) -> Result<Json<Value>, AppError> {
     picker(&state, &headers).await?;
     let date = day_of(&state, &q)?;
     Ok(Json(
@@ -314,14 +232,12 @@ async fn scan(
     State(state): State<AppState>,
     headers: HeaderMap,
     b: Result<Json<ScanBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, PickerError> {
+) -> Result<Json<Value>, AppError> {
     let p = writer(&state, &headers).await?;
     let b = body(b)?;
-    let qty_milli = amount_milli(&b.qty).map_err(|m| PickerError::App(AppError::BadRequest(m)))?;
+    let qty_milli = amount_milli(&b.qty).map_err(AppError::BadRequest)?;
     if b.sku.trim().is_empty() || b.sku.len() > 64 {
-        return Err(PickerError::App(AppError::BadRequest(
-            "scan or type the sku".into(),
-        )));
+        return Err(AppError::BadRequest("scan or type the sku".into()));
     }
     let report = state
         .services
