@@ -19,4 +19,5 @@ pub mod nlu;
 pub mod runtime;
 pub mod services;
 pub mod shared_data;
+pub mod simulate;
 pub mod store;

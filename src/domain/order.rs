@@ -333,6 +333,8 @@ pub struct Order {
     pub totals: crate::domain::Totals,
     pub cancel_fee: crate::domain::Fen,
     pub cancel_reason: Option<crate::domain::CancelReason>,
+    /// The customer's own words for the cancellation, kept beside the code.
+    pub cancel_note: Option<String>,
     /// The customer agreed that short items may be replaced by similar ones.
     pub auto_substitute: bool,
     /// Unguessable token of the public tracking page.
@@ -364,4 +366,3 @@ pub struct OrderLine {
     pub substitute_for: Option<crate::domain::Sku>,
     pub picked: Option<crate::domain::Quantity>,
 }
-

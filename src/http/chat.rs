@@ -126,6 +126,10 @@ pub struct OrderJson {
     total_fen: i64,
     fee_fen: i64,
     cancel_reason: Option<crate::domain::CancelReason>,
+    /// The reason in the customer's own words, when she gave it.
+    cancel_note: Option<String>,
+    /// Whether the shop may substitute a short item with a similar one.
+    auto_substitute: bool,
 }
 
 #[derive(Serialize)]
@@ -173,6 +177,8 @@ impl From<&Order> for OrderJson {
             total_fen: o.totals.total.get(),
             fee_fen: o.cancel_fee.get(),
             cancel_reason: o.cancel_reason,
+            cancel_note: o.cancel_note.clone(),
+            auto_substitute: o.auto_substitute,
         }
     }
 }
@@ -187,4 +193,24 @@ pub async fn orders(
     let customer = services.identify(Channel::Web, &user, Lang::Zh).await?;
     let orders = services.orders_of(&customer).await?;
     Ok(Json(orders.iter().map(OrderJson::from).collect()))
+}
+
+#[derive(Serialize)]
+pub struct ConversationJson {
+    /// `waiting` for a person, `claimed` by one, or absent while the bot answers.
+    handoff: Option<String>,
+}
+
+/// `GET /api/chat/conversation`: whether a person has this conversation (the page shows it).
+pub async fn conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ConversationJson>, AppError> {
+    let user = web_user(&state, &headers).await?;
+    let handoff = state
+        .engine
+        .services()
+        .handoff_status_of(Channel::Web, &user)
+        .await?;
+    Ok(Json(ConversationJson { handoff }))
 }

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chat/sessions", post(chat::create_session))
         .route("/api/chat/messages", post(chat::post_message))
         .route("/api/chat/orders", get(chat::orders))
+        .route("/api/chat/conversation", get(chat::conversation))
         .merge(pages::routes())
         .merge(tracking::routes())
         .merge(ws_chat::routes())

@@ -383,6 +383,16 @@ impl Services {
         Ok(Some(handoff::Standing { position, wait }))
     }
 
+    /// Whether a conversation waits for a person (`waiting`) or talks to one (`claimed`).
+    pub async fn handoff_status_of(
+        &self,
+        channel: Channel,
+        user: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        let tx = self.store.begin_read().await?;
+        Ok(tx.open_handoff_status(channel, user).await?)
+    }
+
     // ---- the console ----
 
     /// Open entries in the order agents should take them.

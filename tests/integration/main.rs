@@ -11,6 +11,7 @@ mod dispatch;
 mod fake_telegram;
 mod handoff;
 mod http_api;
+mod journeys;
 mod notify;
 mod orders;
 mod picker;

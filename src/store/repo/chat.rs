@@ -82,6 +82,21 @@ impl Tx {
         Ok(ahead + 1)
     }
 
+    /// The status of one conversation's open handoff entry (`waiting` or `claimed`), if any.
+    pub async fn open_handoff_status(
+        &self,
+        channel: Channel,
+        user: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(handoff_queue::Entity::find()
+            .filter(handoff_queue::Column::Channel.eq(channel.code()))
+            .filter(handoff_queue::Column::ExternalUser.eq(user))
+            .filter(handoff_queue::Column::Status.is_in(["waiting", "claimed"]))
+            .one(self.c())
+            .await?
+            .map(|h| h.status))
+    }
+
     /// Open handoff entries, oldest first: `(channel, user, reason, summary, status)`.
     pub async fn open_handoffs(
         &self,

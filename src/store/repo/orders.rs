@@ -527,10 +527,10 @@ fn assemble(
         let order_id = l.order_id;
         lines.entry(order_id).or_default().push(line_from_row(l)?);
     }
-    let mut reasons: HashMap<i64, CancelReason> = HashMap::new();
+    let mut reasons: HashMap<i64, (CancelReason, Option<String>)> = HashMap::new();
     for c in cancels {
         if let Ok(r) = c.reason.parse() {
-            reasons.insert(c.order_id, r);
+            reasons.insert(c.order_id, (r, c.reason_text));
         }
     }
     rows.into_iter()
@@ -559,8 +559,9 @@ impl Inline<'_> {
 fn build_order(
     r: orders::Model,
     lines: Vec<OrderLine>,
-    cancel_reason: Option<CancelReason>,
+    cancel: Option<(CancelReason, Option<String>)>,
 ) -> Result<Order, StoreError> {
+    let (cancel_reason, cancel_note) = cancel.map_or((None, None), |(r, t)| (Some(r), t));
     Ok(Order {
         id: OrderId(r.id),
         number: OrderNumber::parse(&r.number).map_err(|e| corrupt("orders", e))?,
@@ -583,6 +584,7 @@ fn build_order(
         },
         cancel_fee: Fen::new(r.cancel_fee_fen),
         cancel_reason,
+        cancel_note,
         auto_substitute: r.auto_substitute,
         tracking_token: r.tracking_token,
         created_at: r.created_at,
