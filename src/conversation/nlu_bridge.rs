@@ -83,6 +83,7 @@ pub fn to_understanding(p: &Parse, text: &str, catalog: &[(Product, StockLevel)]
         address: p.address.clone(),
         phone: p.phones.first().cloned(),
         loose_quantity,
+        substitution: crate::nlu::entities::substitution::stance(&crate::nlu::text::fold(text)),
     }
 }
 

@@ -62,6 +62,8 @@ pub struct OrderDraft {
     /// Waiting for the customer to type or share an address.
     pub asking_address: bool,
     pub slot: Option<DateTime<Utc>>,
+    /// A typed time wish `[from, to)` not yet matched to a slot (the zone may not be known).
+    pub slot_wish: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub auto_substitute: Option<bool>,
     /// What the last bot question was about.
     pub step: OrderStep,

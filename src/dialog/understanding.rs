@@ -153,6 +153,8 @@ pub struct Understanding {
     pub phone: Option<String>,
     /// A quantity not attached to any product ("不对,是三斤", "make it 3").
     pub loose_quantity: Option<Amount>,
+    /// A substitution preference stated anywhere in the message (`false`: no substitutes).
+    pub substitution: Option<bool>,
 }
 
 impl Understanding {
@@ -168,6 +170,7 @@ impl Understanding {
             address: None,
             phone: None,
             loose_quantity: None,
+            substitution: None,
         }
     }
 }

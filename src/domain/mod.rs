@@ -34,6 +34,6 @@ pub use pricing::{DeliveryPricing, PricingError, Totals};
 pub use product::{Product, ProductError, Sku};
 pub use quantity::{Quantity, QuantityError, Unit};
 pub use risk::RiskRules;
-pub use slot::{FreeSlot, Slot, SlotError, SlotRules, TZ, Window};
+pub use slot::{FreeSlot, Slot, SlotError, SlotRules, TZ, Window, slot_for_wish, slots_near};
 pub use staff::{Duty, StaffRole};
 pub use substitute::{OfferView, SubstitutionAnswer};

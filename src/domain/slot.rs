@@ -223,6 +223,28 @@ pub struct FreeSlot {
     pub places_left: u32,
 }
 
+/// The free slot that best fits a wished window `[from, to)`: the first starting inside it,
+/// else the first overlapping it ("下午三点以后" fits 16:00-18:00 before 14:00-16:00); never
+/// one outside it, so a wish is never silently moved.
+pub fn slot_for_wish(
+    free: &[FreeSlot],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<&FreeSlot> {
+    free.iter()
+        .find(|s| s.start >= from && s.start < to)
+        .or_else(|| free.iter().find(|s| s.start < to && s.end > from))
+}
+
+/// Up to `n` free slots nearest to `at`, in time order: what to offer when a wish is full.
+pub fn slots_near(free: &[FreeSlot], at: DateTime<Utc>, n: usize) -> Vec<&FreeSlot> {
+    let mut by_distance: Vec<&FreeSlot> = free.iter().collect();
+    by_distance.sort_by_key(|s| (s.start - at).num_seconds().abs());
+    by_distance.truncate(n);
+    by_distance.sort_by_key(|s| s.start);
+    by_distance
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +309,41 @@ mod tests {
         assert!(Window::parse("10:00-08:00").is_err());
         assert!(Window::parse("8-10").is_err());
         assert!(Window::parse("08:00-10:00").is_ok());
+    }
+
+    fn free(starts: &[&str]) -> Vec<FreeSlot> {
+        starts
+            .iter()
+            .map(|s| {
+                let start: DateTime<Utc> = s.parse().unwrap();
+                FreeSlot {
+                    start,
+                    end: start + chrono::Duration::hours(2),
+                    label: String::new(),
+                    places_left: 1,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_wish_gets_a_slot_inside_it_or_none() {
+        // 14:00, 16:00 and 18:00 Shanghai on one day.
+        let f = free(&[
+            "2026-11-25T06:00:00Z",
+            "2026-11-25T08:00:00Z",
+            "2026-11-25T10:00:00Z",
+        ]);
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // After 15:00 -> 16:00, not 14:00.
+        let s = slot_for_wish(&f, at("2026-11-25T07:00:00Z"), at("2026-11-25T10:00:00Z"));
+        assert_eq!(s.map(|s| s.start), Some(at("2026-11-25T08:00:00Z")));
+        // 09:00-10:00 overlaps nothing free: no silent move to 14:00.
+        assert!(
+            slot_for_wish(&f, at("2026-11-25T01:00:00Z"), at("2026-11-25T02:00:00Z")).is_none()
+        );
+        let near = slots_near(&f, at("2026-11-25T11:00:00Z"), 2);
+        assert_eq!(near.len(), 2);
+        assert_eq!(near[0].start, at("2026-11-25T08:00:00Z"));
     }
 }

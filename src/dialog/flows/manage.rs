@@ -214,19 +214,42 @@ fn act(state: &mut DialogState, u: &Understanding, ctx: &Context, out: &mut Step
         Some(Flow::Reschedule(_)) => {
             if let Some((from, to)) = u.time {
                 let slots = ctx.slots_for(&o.address.zone);
-                match slots.iter().find(|s| s.start >= from && s.start < to) {
-                    Some(s) => {
-                        out.run(Command::Reschedule {
-                            number: o.number.to_string(),
-                            slot_start: s.start,
-                        });
-                        return;
-                    }
-                    None => out.say(Reply::text(state.lang.pick(
-                        "您说的时间没有可约的时段了,请从下面选一个:",
-                        "There's no free slot at that time; please pick one below:",
-                    ))),
+                let others: Vec<crate::domain::FreeSlot> = slots
+                    .iter()
+                    .filter(|s| s.start != o.slot_start)
+                    .cloned()
+                    .collect();
+                if let Some(s) = crate::domain::slot_for_wish(&others, from, to) {
+                    out.run(Command::Reschedule {
+                        number: o.number.to_string(),
+                        slot_start: s.start,
+                    });
+                    return;
                 }
+                // Never move it silently elsewhere: say so and offer the nearest.
+                let lang = state.lang;
+                out.say(Reply::with_buttons(
+                    match lang {
+                        Lang::Zh => format!(
+                            "{} 没有可约的时段了(已约满或已截单)。离得最近的时段:",
+                            text::window(from, to, lang)
+                        ),
+                        Lang::En => format!(
+                            "There's no free slot {} (full or closed). The nearest ones:",
+                            text::window(from, to, lang)
+                        ),
+                    },
+                    crate::domain::slots_near(&others, from, 6)
+                        .into_iter()
+                        .map(|s| {
+                            text::button(
+                                &text::window(s.start, s.end, lang),
+                                Payload::Slot(s.start),
+                            )
+                        })
+                        .collect(),
+                ));
+                return;
             }
             prompt(state, ctx, out, false);
         }

@@ -51,6 +51,22 @@ pub(super) fn preferences(
         if let Some(d) = draft(state) {
             d.auto_substitute = Some(true);
         }
+    } else if let Some(allow) = u.substitution {
+        if let Some(d) = draft(state) {
+            d.auto_substitute = Some(allow);
+        }
+        out.say(Reply::text(match (lang, allow) {
+            (Lang::Zh, true) => "好的,缺货时自动换成相似商品。",
+            (Lang::Zh, false) => "好的,缺货时不替换,缺的不送也不收钱。",
+            (Lang::En, true) => "OK: if something runs out, we'll replace it with a similar item.",
+            (Lang::En, false) => {
+                "OK: no substitutes; anything that runs out is left out and not charged."
+            }
+        }));
+        if draft(state).is_some() {
+            advance(state, ctx, out);
+            return;
+        }
     } else if text_no {
         out.say(Reply::with_buttons(
             lang.pick(
@@ -84,6 +100,17 @@ pub(super) fn answer(
         return false;
     };
     let has_content = !u.items.is_empty() || u.loose_quantity.is_some() || u.time.is_some();
+    // Asked for a time, a time is the answer whatever the classifier makes of it ("fri evening"
+    // reads like a greeting, "今天下午四点那个" like a reschedule); only a clear new request wins.
+    if step == OrderStep::Slot
+        && u.time.is_some()
+        && u.items.is_empty()
+        && !matches!(u.intent, Intent::Cancel | Intent::Human | Intent::Complaint)
+    {
+        absorb(state, u, ctx, out, false);
+        advance(state, ctx, out);
+        return true;
+    }
     if u.intent == Intent::Substitute {
         preferences(state, u, ctx, out);
         return true;
@@ -355,6 +382,12 @@ fn absorb(
     out: &mut Step,
     additive: bool,
 ) {
+    // "缺了就别换" in any message of the order is her answer before it is asked.
+    if let Some(allow) = u.substitution
+        && let Some(d) = draft(state)
+    {
+        d.auto_substitute = Some(allow);
+    }
     for m in &u.items {
         let existing = match &state.flow {
             Some(Flow::Order(d)) => d.cart.iter().find(|l| l.sku == m.sku).map(|l| l.quantity),
@@ -386,31 +419,13 @@ fn absorb(
             set_amount(state, ctx, &sku, amount, out);
         }
     }
-    if let Some((from, to)) = u.time {
-        let zone = zone_of(state, ctx);
-        if let Some(zone) = zone {
-            let slot = ctx
-                .slots_for(&zone)
-                .iter()
-                .find(|s| s.start >= from && s.start < to)
-                .map(|s| s.start);
-            let lang = state.lang;
-            match slot {
-                Some(s) => {
-                    if let Some(d) = draft(state) {
-                        d.slot = Some(s);
-                    }
-                }
-                None => out.say(Reply::text(lang.pick(
-                    "您说的时间没有可约的配送时段了,请从下面选一个:",
-                    "There's no free delivery slot at that time; please pick one below:",
-                ))),
-            }
-        } else if let Some(d) = draft(state) {
-            // No address yet: remember the wish by taking the first window that starts inside it
-            // once the zone is known; for now keep the start as a hint.
-            d.slot = Some(from);
-        }
+    if let Some(wish) = u.time
+        && let Some(d) = draft(state)
+    {
+        // `advance` matches the wish to a free slot once the zone is known, and says so when
+        // nothing fits it.
+        d.slot_wish = Some(wish);
+        d.slot = None;
     }
 }
 
@@ -514,14 +529,6 @@ fn drop_line(state: &mut DialogState, sku: &Sku) {
         d.cart.retain(|l| &l.sku != sku);
         d.needs_quantity.retain(|s| s != sku);
     }
-}
-
-/// The delivery zone of the draft's address (or the customer's default address).
-fn zone_of(state: &mut DialogState, ctx: &Context) -> Option<String> {
-    let id = draft(state).and_then(|d| d.address);
-    id.and_then(|id| ctx.address(id))
-        .or_else(|| ctx.addresses.first())
-        .map(|a| a.zone.clone())
 }
 
 /// The first cart line that stock cannot cover: `(sku, substitute, available milli)`.
@@ -687,16 +694,14 @@ fn advance(state: &mut DialogState, ctx: &Context, out: &mut Step) {
     // 5. Slot: keep a chosen slot only while it is still free; a time hint picks the first
     // free window starting at or after it.
     let free = ctx.slots_for(&zone);
-    let chosen = draft(state).and_then(|d| d.slot);
-    let slot = chosen.and_then(|t| {
-        free.iter().find(|s| s.start == t).or_else(|| {
-            free.iter()
-                .find(|s| s.start >= t && s.start < t + chrono::Duration::hours(6))
-        })
-    });
+    let (chosen, wish) = draft(state).map_or((None, None), |d| (d.slot, d.slot_wish));
+    let slot = chosen
+        .and_then(|t| free.iter().find(|s| s.start == t))
+        .or_else(|| wish.and_then(|(from, to)| crate::domain::slot_for_wish(free, from, to)));
     let Some(slot) = slot.cloned() else {
         if let Some(d) = draft(state) {
             d.slot = None;
+            d.slot_wish = None;
         }
         if free.is_empty() {
             out.say(Reply::with_buttons(
@@ -705,13 +710,28 @@ fn advance(state: &mut DialogState, ctx: &Context, out: &mut Step) {
             ));
             return;
         }
-        out.say(Reply::with_buttons(
-            lang.pick(
-                "什么时候送?选一个时段:",
-                "When should we deliver? Pick a slot:",
+        let (question, offered): (String, Vec<&crate::domain::FreeSlot>) = match wish {
+            // Never move a wish silently: say it is taken and offer what is nearest to it.
+            Some((from, to)) => (
+                match lang {
+                    Lang::Zh => format!("{} 没有可约的配送时段了(已约满或已截单)。离得最近的时段:", text::window(from, to, lang)),
+                    Lang::En => format!("There's no free delivery slot {} (full or closed). The nearest ones:", text::window(from, to, lang)),
+                },
+                crate::domain::slots_near(free, from, 6),
             ),
-            free.iter()
-                .take(6)
+            None => (
+                lang.pick(
+                    "什么时候送?选一个时段,或者直接说哪天几点(比如“周六上午”):",
+                    "When should we deliver? Pick a slot, or type a day and time (e.g. \"Saturday morning\"):",
+                )
+                .to_owned(),
+                free.iter().take(6).collect(),
+            ),
+        };
+        out.say(Reply::with_buttons(
+            question,
+            offered
+                .into_iter()
                 .map(|s| text::button(&text::window(s.start, s.end, lang), Payload::Slot(s.start)))
                 .collect(),
         ));

@@ -4,6 +4,7 @@ pub mod address;
 pub mod contact;
 pub mod product;
 pub mod quantity;
+pub mod substitution;
 pub mod time;
 
 use product::ProductMention;

@@ -130,7 +130,7 @@ static WEEKDAY_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static WEEKDAY_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(?:(this|next|coming)\s+)?(monday|tuesday|tues|wednesday|weds|thursday|thurs|friday|saturday|sunday|weekend)\b",
+        r"\b(?:(this|next|coming)\s+)?(monday|mon|tuesday|tues|tue|wednesday|weds|wed|thursday|thurs|thur|thu|friday|fri|saturday|sat|sunday|sun|weekend)\b\.?",
     )
 });
 static DATE_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -138,6 +138,26 @@ static DATE_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
         r"(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月)?(\d{1,2}|[一二三四五六七八九十]{1,3})(?:号|日)",
     )
 });
+/// A greeting that names a part of the day: "good morning", or "morning!" opening a message.
+static GREETING_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\bgood\s+(?:morning|afternoon|evening)\b|^\W*(?:morning|evening)\s*(?:[!~～,，.。]|$)")
+});
+/// "tomorrow am", "sat pm": a bare am/pm after a day names the part of the day ("I am home"
+/// does not).
+static DAY_AMPM_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:tomorrow|tmrw|tmr|today|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|sun|sunday)\.?\s+(am|pm)\b",
+    )
+});
+/// "Dec 2nd", "december 2", "2 Dec", "the 2nd of December".
+static DATE_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b",
+    )
+});
+const MONTHS_EN: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const ZH_NUM: &str = r"\d{1,2}|[零一二两三四五六七八九十]{1,3}";
 static CLOCK_RANGE_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(&format!(
@@ -156,7 +176,7 @@ static CLOCK_RANGE_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static CLOCK_EN: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(at|around|by|before|after|about|@)?\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|o'clock|oclock)?\b",
+        r"\b(at|around|by|before|after|about|@)?\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|o'clock|oclock|ish)?\b",
     )
 });
 static SHIFT_ZH: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -173,6 +193,9 @@ pub(crate) fn compile_patterns() {
     LazyLock::force(&WEEKDAY_ZH);
     LazyLock::force(&WEEKDAY_EN);
     LazyLock::force(&DATE_ZH);
+    LazyLock::force(&DAY_AMPM_EN);
+    LazyLock::force(&GREETING_EN);
+    LazyLock::force(&DATE_EN);
     LazyLock::force(&CLOCK_RANGE_ZH);
     LazyLock::force(&CLOCK_ZH);
     LazyLock::force(&CLOCK_RANGE_EN);
@@ -232,13 +255,13 @@ struct Clock {
 
 fn weekday_from(s: &str) -> Option<Weekday> {
     Some(match s {
-        "一" | "1" | "monday" => Weekday::Mon,
-        "二" | "2" | "tuesday" | "tues" => Weekday::Tue,
-        "三" | "3" | "wednesday" | "weds" => Weekday::Wed,
-        "四" | "4" | "thursday" | "thurs" => Weekday::Thu,
-        "五" | "5" | "friday" => Weekday::Fri,
-        "六" | "6" | "saturday" | "weekend" => Weekday::Sat,
-        "日" | "天" | "7" | "sunday" => Weekday::Sun,
+        "一" | "1" | "monday" | "mon" => Weekday::Mon,
+        "二" | "2" | "tuesday" | "tues" | "tue" => Weekday::Tue,
+        "三" | "3" | "wednesday" | "weds" | "wed" => Weekday::Wed,
+        "四" | "4" | "thursday" | "thurs" | "thur" | "thu" => Weekday::Thu,
+        "五" | "5" | "friday" | "fri" => Weekday::Fri,
+        "六" | "6" | "saturday" | "sat" | "weekend" => Weekday::Sat,
+        "日" | "天" | "7" | "sunday" | "sun" => Weekday::Sun,
         _ => return None,
     })
 }
@@ -316,6 +339,13 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
         }
     }
 
+    // "Morning!" / "good evening" greet; they are not a delivery time.
+    if let Some(r) = GREETING_EN.as_ref() {
+        for m in r.find_iter(&text) {
+            scan.take(m.start(), m.end());
+        }
+    }
+
     // Fixed words.
     for &(w, d, p) in WORDS {
         let mut from = 0;
@@ -380,6 +410,47 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
             };
             if day.is_none() {
                 day = Some(Day::Weekday { day: wd, week });
+            }
+            found.spans.push(scan.take(m.start(), m.end()));
+        }
+    }
+    if let Some(r) = DAY_AMPM_EN.as_ref() {
+        for c in r.captures_iter(&text) {
+            let Some(m) = c.get(1) else { continue };
+            if !scan.free(m.start(), m.end()) {
+                continue;
+            }
+            if part.is_none() {
+                part = Some(if m.as_str() == "am" {
+                    Part::Morning
+                } else {
+                    Part::Afternoon
+                });
+            }
+            found.spans.push(scan.take(m.start(), m.end()));
+        }
+    }
+    if let Some(r) = DATE_EN.as_ref() {
+        for c in r.captures_iter(&text) {
+            let Some(m) = c.get(0) else { continue };
+            if !scan.free(m.start(), m.end()) {
+                continue;
+            }
+            let (mon, d) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+                (Some(mo), Some(d), _, _) => (mo.as_str(), d.as_str()),
+                (_, _, Some(d), Some(mo)) => (mo.as_str(), d.as_str()),
+                _ => continue,
+            };
+            let month = MONTHS_EN
+                .iter()
+                .position(|x| *x == mon)
+                .map(|i| i as u32 + 1);
+            let Ok(d) = d.parse::<u32>() else { continue };
+            if !(1..=31).contains(&d) {
+                continue;
+            }
+            if day.is_none() {
+                day = Some(Day::Date { month, day: d });
             }
             found.spans.push(scan.take(m.start(), m.end()));
         }
@@ -536,7 +607,22 @@ pub fn find(chars: &[char], blocked: &[bool], now: DateTime<Tz>) -> TimeFound {
                 || c.get(4).is_some()
                 || c.get(7).is_some()
                 || (c.get(3).is_some() && c.get(6).is_some());
-            if !has_marker {
+            // "thursday 10-12": next to a named day or part of day, a bare range of hours is a
+            // time ("2-3 jin" is not: a unit follows it).
+            let unit_after = text[m.end()..]
+                .trim_start()
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_alphanumeric() || ch > '\u{2e7f}');
+            let hours_like = |g: Option<regex::Match>| {
+                g.and_then(|h| h.as_str().parse::<u32>().ok())
+                    .is_some_and(|h| (1..=21).contains(&h))
+            };
+            let day_context = (day.is_some() || part.is_some())
+                && !unit_after
+                && hours_like(c.get(2))
+                && hours_like(c.get(5));
+            if !has_marker && !day_context {
                 continue;
             }
             let a = en_clock(c.get(2), c.get(3), c.get(4));
@@ -775,6 +861,33 @@ mod tests {
         assert_eq!(t("Saturday evening"), pair("11-28T18:00", "11-28T21:00"));
         assert_eq!(t("这周六"), pair("11-28T00:00", "11-29T00:00"));
         assert_eq!(t("26号上午"), pair("11-26T08:00", "11-26T12:00"));
+    }
+
+    #[test]
+    fn abbreviations_and_english_dates() {
+        assert_eq!(t("fri evening"), pair("11-27T18:00", "11-27T21:00"));
+        assert_eq!(t("sat morning pls"), pair("11-28T08:00", "11-28T12:00"));
+        assert_eq!(t("tomorrow am"), pair("11-25T08:00", "11-25T12:00"));
+        assert_eq!(t("Thu pm"), pair("11-26T12:00", "11-26T18:00"));
+        assert_eq!(t("thurs 10 to 12"), pair("11-26T10:00", "11-26T12:00"));
+        assert_eq!(t("thursday 10-12"), pair("11-26T10:00", "11-26T12:00"));
+        assert_eq!(t("tomorrow, like 4ish"), pair("11-25T16:00", "11-25T17:00"));
+        assert_eq!(
+            t("2-3 jin tomatoes tomorrow"),
+            pair("11-25T00:00", "11-26T00:00")
+        );
+        assert_eq!(t("Dec 2nd, evening"), pair("12-02T18:00", "12-02T21:00"));
+        assert_eq!(
+            t("the 28th of November"),
+            pair("11-28T00:00", "11-29T00:00")
+        );
+        // "am" that is not a time, greetings that are not times.
+        assert_eq!(t("I am at home"), None);
+        assert_eq!(t("morning～ 2 jin tomatoes"), None);
+        assert_eq!(
+            t("Good morning! tomorrow evening please"),
+            pair("11-25T18:00", "11-25T21:00")
+        );
     }
 
     #[test]
