@@ -351,7 +351,9 @@ fn decide(
                 .unwrap_or(Act::Stop)
         }
         Question::SubstituteOffer => find(&|_, p| p.ends_with(":y")).unwrap_or(Act::Stop),
-        Question::ReasonText | Question::Phone | Question::Item | Question::Nothing => Act::Stop,
+        // Asked why, with no words kept for it: she says again what she opened with.
+        Question::ReasonText => j.says.first().cloned().map(Act::Say).unwrap_or(Act::Stop),
+        Question::Phone | Question::Item | Question::Nothing => Act::Stop,
     }
 }
 

@@ -166,18 +166,53 @@ fn reason_from_words(t: &str) -> Option<CancelReason> {
     let has = |ws: &[&str]| ws.iter().any(|w| t.contains(w));
     if has(&["缺货", "没货", "out of stock", "sold out", "没有了"]) {
         Some(CancelReason::OutOfStock)
-    } else if has(&["慢", "太久", "来不及", "等不了", "slow", "too long", "late"]) {
+    } else if has(&[
+        "慢",
+        "太久",
+        "太晚",
+        "来不及",
+        "等不了",
+        "slow",
+        "too long",
+        "too late",
+        "takes forever",
+    ]) {
         Some(CancelReason::TooSlow)
-    } else if has(&["买错", "下错", "点错", "mistake", "wrong"]) {
+    } else if has(&[
+        "买错",
+        "下错",
+        "点错",
+        "选错",
+        "搞错",
+        "弄错",
+        "重复下单",
+        "多下了",
+        "mistake",
+        "wrong",
+        "by accident",
+        "accidentally",
+        "duplicate",
+    ]) {
         Some(CancelReason::OrderedByMistake)
     } else if has(&[
         "不需要",
         "不要了",
+        "不想要",
         "用不上",
+        "用不着",
         "不用了",
+        "改主意",
         "no longer",
         "don't need",
         "dont need",
+        "won't need",
+        "wont need",
+        "not needed",
+        "no need",
+        "don't want",
+        "dont want",
+        "changed my mind",
+        "called off",
     ]) {
         Some(CancelReason::NoLongerNeeded)
     } else if has(&["其他", "其它", "other"]) {
@@ -185,6 +220,95 @@ fn reason_from_words(t: &str) -> Option<CancelReason> {
     } else {
         None
     }
+}
+
+/// "不取消了", "keep it": the only words that keep an order once she asked to cancel it.
+fn is_keep(t: &str) -> bool {
+    let t = t.trim().to_lowercase();
+    [
+        "不取消",
+        "不用取消",
+        "先不取消",
+        "别取消",
+        "不要取消",
+        "还是要",
+        "保留",
+        "留着",
+        "keep it",
+        "keep the order",
+        "keep my order",
+        "don't cancel",
+        "dont cancel",
+        "do not cancel",
+        "not cancel",
+        "i'll keep",
+        "ill keep",
+        "never mind",
+        "nevermind",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// Words that go on with the cancellation at its last question ("yes cancel", "ok fine").
+fn goes_on(t: &str) -> bool {
+    let t = t.trim().to_lowercase();
+    [
+        "取消",
+        "确定",
+        "确认",
+        "是的",
+        "好的",
+        "可以",
+        "行",
+        "没问题",
+        "cancel",
+        "yes",
+        "yep",
+        "yeah",
+        "sure",
+        "ok",
+        "okay",
+        "fine",
+        "go ahead",
+        "confirm",
+        "do it",
+        "charge",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// A question about something else ("退款怎么退?"): answered, then the cancellation goes on.
+fn is_question(t: &str, u: &Understanding) -> bool {
+    let t = t.trim().to_lowercase();
+    let asks = t.ends_with('?')
+        || t.ends_with('？')
+        || t.ends_with('吗')
+        || [
+            "怎么",
+            "如何",
+            "多少",
+            "什么时候",
+            "how ",
+            "what ",
+            "when ",
+            "does ",
+            "do you",
+            "can i",
+        ]
+        .iter()
+        .any(|w| t.contains(w));
+    asks && u.intent.is_digression() && u.confidence >= super::super::router::CONFIDENCE_THRESHOLD
+}
+
+/// A reason button's label typed as it reads ("买错了", "too slow"): a code, not her words.
+fn is_label(t: &str) -> bool {
+    let t = t.trim().to_lowercase();
+    CancelReason::ALL.iter().any(|r| {
+        r.label(crate::domain::Lang::Zh) == t
+            || r.label(crate::domain::Lang::En).to_lowercase() == t
+    })
 }
 
 pub(super) fn answer(
@@ -211,34 +335,25 @@ pub(super) fn answer(
             false
         }
         CancelStep::Reason => {
-            if let Some(r) = reason_from_words(raw) {
-                if let Some(d) = draft(state) {
-                    d.reason = Some(r);
-                    if r == CancelReason::Other && raw.chars().count() > 4 {
-                        d.reason_text = Some(raw.trim().to_owned());
-                    }
-                }
-                after_reason(state, ctx, out);
-                true
-            } else if no {
+            // Whatever she types here is her reason, kept in her words beside the code; only an
+            // explicit "keep it" keeps the order, and only a call for a person goes elsewhere.
+            let text = raw.trim();
+            if is_keep(text) {
                 keep(state, ctx, out);
-                true
-            } else if !raw.trim().is_empty()
-                && matches!(
-                    u.intent,
-                    Intent::Cancel | Intent::OutOfScope | Intent::Complaint
-                )
-            {
-                // A free-text reason.
-                if let Some(d) = draft(state) {
-                    d.reason = Some(CancelReason::Other);
-                    d.reason_text = Some(raw.trim().chars().take(500).collect());
-                }
-                after_reason(state, ctx, out);
-                true
-            } else {
-                false
+                return true;
             }
+            if text.is_empty() || u.intent == Intent::Human || is_question(text, u) {
+                return false;
+            }
+            let code = reason_from_words(text).unwrap_or(CancelReason::Other);
+            if let Some(d) = draft(state) {
+                d.reason = Some(code);
+                if !is_label(text) {
+                    d.reason_text = Some(text.chars().take(500).collect());
+                }
+            }
+            after_reason(state, ctx, out);
+            true
         }
         CancelStep::ReasonText => {
             if let Some(d) = draft(state) {
@@ -251,11 +366,23 @@ pub(super) fn answer(
             offer_answer(state, yes, ctx, out);
             true
         }
-        CancelStep::Confirm if yes || no => {
-            if yes {
+        // "no, just cancel it" / "还是取消吧": the offer is declined.
+        CancelStep::Offer
+            if !is_keep(raw)
+                && (u.intent == Intent::Cancel
+                    || raw.contains("取消")
+                    || raw.to_lowercase().contains("cancel")) =>
+        {
+            offer_answer(state, false, ctx, out);
+            true
+        }
+        CancelStep::Confirm => {
+            if is_keep(raw) || (no && !goes_on(raw)) {
+                keep(state, ctx, out);
+            } else if yes || u.intent == Intent::Cancel || goes_on(raw) {
                 run_cancel(state, out);
             } else {
-                keep(state, ctx, out);
+                return false;
             }
             true
         }
