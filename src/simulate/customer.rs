@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::journey::{Goal, Journey, JourneyLang, Qty, Setup, SlotWish};
 use super::outcome::{OrderView, Outcome, judge};
-use super::reading::{Question, question};
+use super::reading::{Question, offered, question};
 use crate::domain::{Reply, TZ};
 
 /// She gives up after this many messages whatever the journey allows.
@@ -64,7 +64,19 @@ struct Conversation<'a> {
     unanswered: usize,
 }
 
-impl Conversation<'_> {
+impl<'a> Conversation<'a> {
+    fn new(sim: &'a Simulator, token: String) -> Self {
+        Self {
+            sim,
+            token,
+            transcript: vec![],
+            messages: 0,
+            last: vec![],
+            all_replies: vec![],
+            unanswered: 0,
+        }
+    }
+
     async fn send(&mut self, body: Value, shown: String) -> Result<(), SimError> {
         self.messages += 1;
         self.transcript.push(Line::Customer(shown));
@@ -137,24 +149,18 @@ impl Conversation<'_> {
     }
 
     fn buttons(&self) -> Vec<(String, String)> {
-        self.last
+        offered(&self.last)
             .iter()
-            .rev()
-            .find(|r| !r.buttons.is_empty())
-            .map(|r| {
-                r.buttons
-                    .iter()
-                    .map(|b| (b.label.clone(), b.payload.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+            .map(|b| (b.label.clone(), b.payload.clone()))
+            .collect()
     }
 
-    async fn orders(&self) -> Result<Vec<OrderView>, SimError> {
+    /// A GET of her own data on the web chat API.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SimError> {
         let resp = self
             .sim
             .http
-            .get(format!("{}/api/chat/orders", self.sim.base))
+            .get(format!("{}{path}", self.sim.base))
             .bearer_auth(&self.token)
             .send()
             .await?;
@@ -162,16 +168,12 @@ impl Conversation<'_> {
         Ok(resp.json().await?)
     }
 
+    async fn orders(&self) -> Result<Vec<OrderView>, SimError> {
+        self.get("/api/chat/orders").await
+    }
+
     async fn handoff(&self) -> Result<bool, SimError> {
-        let resp = self
-            .sim
-            .http
-            .get(format!("{}/api/chat/conversation", self.sim.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await?;
-        check(&resp)?;
-        let v: Value = resp.json().await?;
+        let v: Value = self.get("/api/chat/conversation").await?;
         Ok(!v["handoff"].is_null())
     }
 }
@@ -376,15 +378,7 @@ impl Simulator {
     pub async fn run(&self, j: &Journey) -> Result<JourneyRun, SimError> {
         let token = self.session().await?;
         let setup = self.setup(&token, j).await?;
-        let mut c = Conversation {
-            sim: self,
-            token,
-            transcript: vec![],
-            messages: 0,
-            last: vec![],
-            all_replies: vec![],
-            unanswered: 0,
-        };
+        let mut c = Conversation::new(self, token);
         let limit = j.max_messages.unwrap_or(PATIENCE).min(PATIENCE);
         let mut words = Words::new(j);
         let wants_new_order = matches!(j.goal, Goal::Order(_) | Goal::Reordered(_));
@@ -488,21 +482,7 @@ impl Simulator {
                 substitute: None,
             }),
         };
-        let sim = Simulator {
-            http: self.http.clone(),
-            base: self.base.clone(),
-            admin_token: self.admin_token.clone(),
-            today: self.today,
-        };
-        let mut c = Conversation {
-            sim: &sim,
-            token: token.to_owned(),
-            transcript: vec![],
-            messages: 0,
-            last: vec![],
-            all_replies: vec![],
-            unanswered: 0,
-        };
+        let mut c = Conversation::new(self, token.to_owned());
         let mut words = Words::new(&canonical);
         c.say(first).await?;
         for _ in 0..PATIENCE {

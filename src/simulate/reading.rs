@@ -2,7 +2,7 @@
 //! their words) she decides what she is being asked, as a person glancing at her phone would.
 //! This reads the bot's output only; it never looks at the conversation's stored state.
 
-use crate::domain::Reply;
+use crate::domain::{Button, Reply};
 
 /// What the bot is asking for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,18 +40,22 @@ fn has(text: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| t.contains(c))
 }
 
+/// The buttons on offer: those of the last reply that has any.
+pub fn offered(replies: &[Reply]) -> &[Button] {
+    replies
+        .iter()
+        .rev()
+        .find(|r| !r.buttons.is_empty())
+        .map_or(&[], |r| r.buttons.as_slice())
+}
+
 /// What the last batch of replies asks (the last reply with buttons decides, then the text).
 pub fn question(replies: &[Reply]) -> Question {
     let Some(last) = replies.last() else {
         return Question::Nothing;
     };
-    let buttons: Vec<&str> = replies
-        .iter()
-        .rev()
-        .find(|r| !r.buttons.is_empty())
-        .map(|r| r.buttons.iter().map(|b| b.payload.as_str()).collect())
-        .unwrap_or_default();
-    let any = |p: &str| buttons.iter().any(|b| b.starts_with(p));
+    let buttons = offered(replies);
+    let any = |p: &str| buttons.iter().any(|b| b.payload.starts_with(p));
     let last_text = &last.text;
     if any("slot:") {
         return Question::Slot;
@@ -76,18 +80,11 @@ pub fn question(replies: &[Reply]) -> Question {
     }
     if any("yes") || any("no") {
         // The buttons' labels say what a yes means, as they do to a person.
-        let labels: String = replies
+        let labels = buttons
             .iter()
-            .rev()
-            .find(|r| !r.buttons.is_empty())
-            .map(|r| {
-                r.buttons
-                    .iter()
-                    .map(|b| b.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .unwrap_or_default();
+            .map(|b| b.label.as_str())
+            .collect::<Vec<_>>()
+            .join("|");
         if has(&labels, &["确认下单", "place order"]) {
             return Question::ConfirmOrder;
         }
@@ -135,7 +132,6 @@ pub fn question(replies: &[Reply]) -> Question {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Button;
 
     fn with(text: &str, payloads: &[&str]) -> Vec<Reply> {
         vec![Reply::with_buttons(
