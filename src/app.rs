@@ -147,6 +147,8 @@ impl Application {
         {
             router = router.merge(wechat);
         }
+        // Last, so the webhooks are counted and carry request ids too.
+        let router = crate::http::observe::observed(router);
         Ok(Self {
             listener,
             router,
@@ -193,12 +195,37 @@ impl Application {
         if let Some(tg) = self.telegram {
             background.spawn(tg.run(stop_rx.clone()));
         }
-        let sweeper = tokio::spawn(handoff_sweeper(self.services.clone()));
-        let offers = tokio::spawn(substitution_sweeper(self.services.clone()));
-        let waves = self
-            .dispatch
-            .auto
-            .then(|| tokio::spawn(wave_sweeper(self.services.clone(), self.dispatch.clone())));
+        // Each scheduled job runs on one instance at a time (a lease row per job), however many
+        // instances share the database.
+        let instance: Arc<str> = Arc::from(format!(
+            "{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let lead = |job: &'static str, every: std::time::Duration| JobLead {
+            services: self.services.clone(),
+            instance: instance.clone(),
+            job,
+            ttl: chrono::Duration::from_std(every * 3)
+                .unwrap_or(chrono::Duration::minutes(1))
+                .max(chrono::Duration::seconds(30)),
+        };
+        let sweeper = tokio::spawn(handoff_sweeper(
+            self.services.clone(),
+            lead("handoff_sla", SWEEP_EVERY),
+        ));
+        let offers = tokio::spawn(substitution_sweeper(
+            self.services.clone(),
+            lead("substitution_offers", SWEEP_EVERY),
+        ));
+        let waves = self.dispatch.auto.then(|| {
+            let every = std::time::Duration::from_secs(self.dispatch.sweep_secs.max(1));
+            tokio::spawn(wave_sweeper(
+                self.services.clone(),
+                self.dispatch.clone(),
+                lead("delivery_waves", every),
+            ))
+        });
         let web = self.web.clone();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -219,13 +246,45 @@ impl Application {
     }
 }
 
+/// How often the handoff and substitution sweeps run.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The lease that makes a scheduled job run on one instance (see [`Services::lead_job`]).
+struct JobLead {
+    services: Services,
+    instance: Arc<str>,
+    job: &'static str,
+    ttl: chrono::Duration,
+}
+
+impl JobLead {
+    /// Whether this instance runs the job this tick. A database error skips the tick: a job
+    /// run twice (waves) is worse than a job run 15 s late.
+    async fn holds(&self) -> bool {
+        match self
+            .services
+            .lead_job(self.job, &self.instance, self.ttl)
+            .await
+        {
+            Ok(led) => led,
+            Err(e) => {
+                tracing::warn!(job = self.job, error = %e, "could not take the job's lease");
+                false
+            }
+        }
+    }
+}
+
 /// Every 15 s: one apology to each customer waiting for an agent past the SLA (sent by the
 /// outbox dispatcher, so a failing channel has it retried).
-async fn handoff_sweeper(services: Services) {
-    let every = std::time::Duration::from_secs(15);
+async fn handoff_sweeper(services: Services, lead: JobLead) {
+    let every = SWEEP_EVERY;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
+        if !lead.holds().await {
+            continue;
+        }
         match services.sweep_handoff_sla::<DialogState>().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(apologies = n, "handoff SLA passed"),
@@ -235,11 +294,14 @@ async fn handoff_sweeper(services: Services) {
 }
 
 /// Every 15 s: substitution offers nobody answered count as "no", so their orders get packed.
-async fn substitution_sweeper(services: Services) {
-    let every = std::time::Duration::from_secs(15);
+async fn substitution_sweeper(services: Services, lead: JobLead) {
+    let every = SWEEP_EVERY;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
+        if !lead.holds().await {
+            continue;
+        }
         if let Err(e) = services.expire_substitution_offers().await {
             tracing::warn!(error = %e, "substitution offer sweep failed");
         }
@@ -248,15 +310,22 @@ async fn substitution_sweeper(services: Services) {
 
 /// Every `sweep_secs`: dispatches each slot whose cut-off has passed and that has packed
 /// orders (orders packed after their wave left go out with the next sweep, on couriers still
-/// free). Several instances may run it: an order can be on only one route (unique index), so
-/// a concurrent second plan fails and is logged.
-async fn wave_sweeper(services: Services, settings: crate::services::DispatchSettings) {
+/// free). One instance runs it (its job lease); should two ever plan at once, an order can be
+/// on only one route (unique index), so the second plan fails and is logged.
+async fn wave_sweeper(
+    services: Services,
+    settings: crate::services::DispatchSettings,
+    lead: JobLead,
+) {
     let every = std::time::Duration::from_secs(settings.sweep_secs.max(1));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     // The same unserved orders are reported once, not every sweep.
     let mut reported: Vec<String> = Vec::new();
     loop {
         tick.tick().await;
+        if !lead.holds().await {
+            continue;
+        }
         let due = match services.waves_due().await {
             Ok(d) => d,
             Err(e) => {

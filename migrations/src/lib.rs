@@ -15,6 +15,8 @@ mod m20261125_000010_substitution_risk;
 mod m20261125_000011_staff_roles;
 mod m20261202_000012_slot_zone_index;
 mod m20261207_000013_outbox_lease;
+mod m20261207_000014_outbox_parts;
+mod m20261207_000015_job_leases;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_staff_roles::Migration),
             Box::new(m20261202_000012_slot_zone_index::Migration),
             Box::new(m20261207_000013_outbox_lease::Migration),
+            Box::new(m20261207_000014_outbox_parts::Migration),
+            Box::new(m20261207_000015_job_leases::Migration),
         ]
     }
 }

@@ -7,10 +7,12 @@
 //! - Nothing is lost: events are written in the transaction of the change they report; an
 //!   event is leased, not removed, while it is sent, so a dispatcher killed mid-send leaves it
 //!   to be taken again when the lease runs out.
-//! - Never twice per recipient: each recipient's outcome is recorded the moment it is known,
-//!   and a retry skips recipients already served. The one gap is a crash (or a send timeout)
-//!   between the channel accepting a message and that record: then the message may go again
-//!   (at least once, as the outbox promises).
+//! - Never twice per recipient: an event of several messages (a courier's route) is sent one
+//!   whole message at a time, and how far each recipient got is recorded the moment a channel
+//!   accepts a message; a retry skips recipients already served and resumes a partial one
+//!   after its last accepted message. The one gap is a crash (or a send timeout) between the
+//!   channel accepting a message and that record: then that message may go again (at least
+//!   once, as the outbox promises).
 //! - A slow send cannot outlive its lease: before every send the dispatcher renews the leases
 //!   of the customer's events it still holds, and the send timeout is shorter than a lease.
 //!   Each claim carries a fencing token; a dispatcher that finds its token gone (another
@@ -18,7 +20,8 @@
 //! - A failing channel does not hold up others: customers' events are sent concurrently, each
 //!   send has a timeout, and a temporary failure reschedules only that event, with backoff.
 //! - Order per customer: a customer's events in a batch go one after the other; when one must
-//!   wait for a retry, the ones after it wait with it.
+//!   wait for a retry, the ones after it wait with it. Across rounds and instances, an event
+//!   is not claimed while an earlier one of the same customer or courier is still pending.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +32,8 @@ use super::{SendError, Senders};
 use crate::dialog::courier::courier_messages;
 use crate::dialog::notices::notice;
 use crate::domain::events::{ChatMessage, kinds};
-use crate::services::{ClaimedEvent, Lease, ServiceError, Services};
+use crate::domain::{Channel, Reply};
+use crate::services::{ClaimedEvent, DeliveryProgress, Lease, ServiceError, Services};
 
 /// Tuning of the dispatcher.
 #[derive(Debug, Clone)]
@@ -206,6 +210,7 @@ impl Dispatcher {
                 continue;
             }
             let settled = self.settle(e, &leases[i..]).await?;
+            record(e, &settled, self.services.now());
             match settled {
                 Settled::Retried => {
                     held_back = Some(self.services.now() + self.config.backoff(e.attempts + 1));
@@ -265,40 +270,23 @@ impl Dispatcher {
         }
         let mut temporary: Vec<String> = vec![];
         for (channel, user) in &recipients {
-            if delivered
+            let resume_at = match delivered
                 .iter()
-                .any(|d| d.channel == channel.code() && &d.external_user == user)
+                .find(|d| d.channel == channel.code() && &d.external_user == user)
             {
-                continue;
-            }
-            if s.hold_outbox_leases(held, self.config.lease).await? == 0 {
-                tracing::warn!(
-                    event = e.id,
-                    "outbox lease lost before a send; left to its new holder"
-                );
-                return Ok(Settled::Lost);
-            }
-            let sent = tokio::time::timeout(
-                self.config.send_timeout,
-                self.senders.send(*channel, user, &replies),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                Err(SendError::Retry(
-                    "the channel did not answer in time".into(),
-                ))
-            });
-            match sent {
-                Ok(()) => s.record_outbox_delivery(e.id, *channel, user, None).await?,
-                Err(SendError::Undeliverable(why)) => {
-                    tracing::info!(event = e.id, %channel, %why, "push undeliverable");
-                    s.record_outbox_delivery(e.id, *channel, user, Some(&why))
-                        .await?
-                }
-                Err(SendError::Retry(why)) => {
-                    tracing::warn!(event = e.id, %channel, %why, "push failed, will retry");
-                    temporary.push(format!("{channel}: {why}"));
-                }
+                None => 0,
+                Some(d) => match d.resume_at() {
+                    Some(at) => at,
+                    None => continue,
+                },
+            };
+            match self
+                .send_from(e, held, *channel, user, &replies, resume_at)
+                .await?
+            {
+                Sent::All => {}
+                Sent::Later(why) => temporary.push(format!("{channel}: {why}")),
+                Sent::LeaseLost => return Ok(Settled::Lost),
             }
         }
         if temporary.is_empty() {
@@ -323,6 +311,100 @@ impl Dispatcher {
             )
             .await?;
         Ok(settled(retried, Settled::Retried))
+    }
+}
+
+/// How one recipient's share of an event went.
+enum Sent {
+    /// Everything went out, or never will (recorded as undeliverable).
+    All,
+    /// The channel failed for now; the replies it did accept are recorded.
+    Later(String),
+    /// Another dispatcher took the event: nothing more is sent here.
+    LeaseLost,
+}
+
+impl Dispatcher {
+    /// Sends `replies[resume_at..]` to one recipient, one whole message at a time, recording
+    /// after each how many replies the channel accepted: a retry resumes there instead of
+    /// sending a courier's route from its first stop again. The leases are renewed before
+    /// every message, so a long route cannot outlive its lease and be sent by a second
+    /// dispatcher meanwhile.
+    async fn send_from(
+        &self,
+        e: &ClaimedEvent,
+        held: &[Lease],
+        channel: Channel,
+        user: &str,
+        replies: &[Reply],
+        resume_at: usize,
+    ) -> Result<Sent, ServiceError> {
+        let s = &self.services;
+        let total = replies.len();
+        let groups = self.senders.message_groups(channel, replies);
+        for group in groups.into_iter().filter(|g| g.end > resume_at) {
+            let part = group.start.max(resume_at)..group.end;
+            if s.hold_outbox_leases(held, self.config.lease).await? == 0 {
+                tracing::warn!(
+                    event = e.id,
+                    "outbox lease lost before a send; left to its new holder"
+                );
+                return Ok(Sent::LeaseLost);
+            }
+            let sent = tokio::time::timeout(
+                self.config.send_timeout,
+                self.senders.send(channel, user, &replies[part.clone()]),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Retry(
+                    "the channel did not answer in time".into(),
+                ))
+            });
+            let progress = match sent {
+                Ok(()) if part.end >= total => DeliveryProgress::Sent {
+                    parts_sent: part.end,
+                },
+                Ok(()) => DeliveryProgress::Partial {
+                    parts_sent: part.end,
+                },
+                Err(SendError::Undeliverable(why)) => {
+                    tracing::info!(event = e.id, %channel, %why, "push undeliverable");
+                    s.record_outbox_delivery(
+                        e.id,
+                        channel,
+                        user,
+                        DeliveryProgress::Undeliverable {
+                            parts_sent: part.start,
+                            why: &why,
+                        },
+                    )
+                    .await?;
+                    return Ok(Sent::All);
+                }
+                Err(SendError::Retry(why)) => {
+                    tracing::warn!(event = e.id, %channel, %why, "push failed, will retry");
+                    return Ok(Sent::Later(why));
+                }
+            };
+            s.record_outbox_delivery(e.id, channel, user, progress)
+                .await?;
+        }
+        Ok(Sent::All)
+    }
+}
+
+/// Outbox figures on `/metrics`: how long after the change its message went out, retries,
+/// events given up.
+fn record(e: &ClaimedEvent, how: &Settled, now: chrono::DateTime<chrono::Utc>) {
+    match how {
+        Settled::Finished => {
+            let lag = (now - e.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::histogram!("freshbot_outbox_lag_seconds").record(lag);
+        }
+        Settled::Retried => metrics::counter!("freshbot_outbox_retries_total").increment(1),
+        Settled::Failed => metrics::counter!("freshbot_outbox_failed_total").increment(1),
+        Settled::Lost => metrics::counter!("freshbot_outbox_leases_lost_total").increment(1),
     }
 }
 

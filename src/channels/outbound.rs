@@ -5,6 +5,7 @@
 //! can swap any channel for a recording double.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::domain::Channel;
@@ -30,6 +31,13 @@ pub trait Sender: Send + Sync {
     /// Sends replies (text plus buttons, rendered as the channel can) to `user`, the channel's
     /// own id of the person (Telegram chat id, WeChat OpenID, web user id).
     async fn send(&self, user: &str, replies: &[Reply]) -> Result<(), SendError>;
+
+    /// How `replies` split into messages that go out whole: a retry after a failure resumes at
+    /// the first group the channel did not accept, so earlier messages are not sent twice.
+    /// Most channels send each reply as its own message.
+    fn message_groups(&self, replies: &[Reply]) -> Vec<Range<usize>> {
+        (0..replies.len()).map(|i| i..i + 1).collect()
+    }
 }
 
 /// The senders of the configured channels.
@@ -60,6 +68,14 @@ impl Senders {
 
     pub fn get(&self, channel: Channel) -> Option<&Arc<dyn Sender>> {
         self.by_channel.get(&channel)
+    }
+
+    /// The whole messages `replies` make on `channel` (see [`Sender::message_groups`]).
+    pub fn message_groups(&self, channel: Channel, replies: &[Reply]) -> Vec<Range<usize>> {
+        match self.get(channel) {
+            Some(s) => s.message_groups(replies),
+            None => std::iter::once(0..replies.len()).collect(),
+        }
     }
 
     /// Sends on `channel`; a channel that is not configured is undeliverable.

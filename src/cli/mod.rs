@@ -78,11 +78,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Logs to stderr; `FRESHBOT_LOG` filters (default `info`), `FRESHBOT_LOG_FORMAT=json` writes
+/// one JSON object per line for a log collector (each line carries its spans, so the
+/// `request_id` of the HTTP request a line belongs to).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FRESHBOT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("FRESHBOT_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }

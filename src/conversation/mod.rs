@@ -132,9 +132,20 @@ impl Engine {
         Ok(customer.insert(known))
     }
 
-    /// Handles one inbound message and returns the replies to send.
-    #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
+    /// Handles one inbound message and returns the replies to send; its latency is recorded
+    /// per channel (`freshbot_turn_duration_seconds` on `/metrics`).
     pub async fn handle(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
+        let started = std::time::Instant::now();
+        let channel = inbound.channel.code();
+        let result = self.handle_turn(inbound).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::histogram!("freshbot_turn_duration_seconds", "channel" => channel, "outcome" => outcome)
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    #[tracing::instrument(skip(self, inbound), fields(channel = %inbound.channel, user = %inbound.user))]
+    async fn handle_turn(&self, inbound: Inbound) -> Result<TurnResult, ServiceError> {
         let s = &self.services;
         // The dedupe key is recorded by the turn's first write (with the state), so a turn
         // that fails before it leaves the message to be retried, and a concurrent second

@@ -11,7 +11,7 @@ use super::{AppError, AppState};
 use crate::domain::OrderStatus;
 use crate::services::Actor;
 
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     let expected = state.admin_token.expose();
     let given = headers
         .get(axum::http::header::AUTHORIZATION)

@@ -6,6 +6,7 @@ mod admin;
 mod agent;
 mod chat;
 mod error;
+pub mod observe;
 mod pages;
 mod picker;
 mod staff_auth;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics_page))
         .route("/api/catalog", get(admin::catalog))
         .route("/api/admin/orders/{number}/status", post(admin::set_status))
         .route("/api/chat/sessions", post(chat::create_session))

@@ -11,7 +11,9 @@ mod customers;
 mod dispatch;
 mod error;
 mod handoff;
+mod jobs;
 mod membership;
+mod operations;
 mod orders;
 mod outbox;
 mod risk;
@@ -32,8 +34,9 @@ pub use dispatch::{
 };
 pub use error::ServiceError;
 pub use handoff::{AgentSession, ConversationView, HandoffError, QueueItem, hash_password};
+pub use operations::OperationalCounts;
 pub use orders::{CancelQuote, LineChange, OrderLineRequest, PlaceOrder};
-pub use outbox::{Audience, ClaimedEvent, Delivery, Lease};
+pub use outbox::{Audience, ClaimedEvent, Delivery, DeliveryProgress, Lease};
 pub use warehouse::{
     DEMO_WAREHOUSE_TOML, LowStockAlert, OFFER_TTL, PartialTerms, PickInstruction, PickingDay,
     PickingWave, PurchaseLine, ReplenishmentPlan, ScanReport, ScanRequest, Terms, TermsConfig,

@@ -7,7 +7,7 @@ use super::{ServiceError, Services};
 use crate::domain::events::{ChatMessage, kinds};
 use crate::domain::{Channel, Lang, Order, Reply};
 use crate::store::repo::OutboxEvent;
-pub use crate::store::repo::{ClaimedEvent, Delivery, Lease};
+pub use crate::store::repo::{ClaimedEvent, Delivery, DeliveryProgress, Lease};
 
 /// Whom an event concerns and what they read.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,30 +91,18 @@ impl Services {
         ))
     }
 
-    /// Records one recipient's outcome (`sent` or `undeliverable`) as soon as it is known, so
-    /// a crash after this point never repeats the message.
+    /// Records how far one recipient got, as soon as it is known (after each message a
+    /// channel accepts), so neither a crash nor a retry repeats what already went out.
     pub async fn record_outbox_delivery(
         &self,
         event: i64,
         channel: Channel,
         user: &str,
-        undeliverable: Option<&str>,
+        progress: DeliveryProgress<'_>,
     ) -> Result<(), ServiceError> {
         let tx = self.store.begin_write().await?;
-        let status = if undeliverable.is_some() {
-            "undeliverable"
-        } else {
-            "sent"
-        };
-        tx.record_outbox_delivery(
-            event,
-            channel.code(),
-            user,
-            status,
-            undeliverable,
-            self.now(),
-        )
-        .await?;
+        tx.record_outbox_delivery(event, channel.code(), user, progress, self.now())
+            .await?;
         tx.commit().await?;
         Ok(())
     }

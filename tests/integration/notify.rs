@@ -23,6 +23,9 @@ struct Recorder {
     failures: Mutex<HashMap<String, usize>>,
     /// users who blocked the bot
     blocked: Mutex<Vec<String>>,
+    /// a reply text whose send fails (after the replies before it in the same call went out),
+    /// and how many more times
+    fail_at: Mutex<Option<(String, usize)>>,
 }
 
 impl Recorder {
@@ -62,6 +65,21 @@ impl Sender for Recorder {
             && *n > 0
         {
             *n -= 1;
+            return Err(SendError::Retry("HTTP 502 from the channel".into()));
+        }
+        // Like a real channel, the messages before a failing one have gone out.
+        let mut fail_at = self.fail_at.lock().unwrap();
+        if let Some((text, left)) = fail_at.as_mut()
+            && *left > 0
+            && let Some(at) = replies.iter().position(|r| &r.text == text)
+        {
+            *left -= 1;
+            if at > 0 {
+                self.sent
+                    .lock()
+                    .unwrap()
+                    .push((user.to_owned(), replies[..at].to_vec()));
+            }
             return Err(SendError::Retry("HTTP 502 from the channel".into()));
         }
         self.sent
@@ -648,3 +666,76 @@ async fn a_crash_after_a_send_sends_once_more_and_loses_nothing(backend: Backend
     assert!(statuses.iter().all(|(_, st)| st == "done"), "{statuses:?}");
 }
 on_both_backends!(a_crash_after_a_send_sends_once_more_and_loses_nothing);
+
+/// A message of several parts (a courier's route is one per stop) that fails half way is
+/// resumed where it stopped: what went out before the failure is not sent again.
+async fn a_multi_message_event_is_resumed_not_resent(backend: Backend) {
+    let s = setup(backend).await;
+    s.app
+        .services
+        .identify(Channel::Telegram, "7301", Lang::Zh)
+        .await
+        .unwrap();
+    let parts = [
+        "第1站 南京东路300号",
+        "第2站 河南中路88号",
+        "第3站 福州路50号",
+    ];
+    let replies: Vec<Reply> = parts.iter().map(|t| Reply::text(*t)).collect();
+    s.app
+        .services
+        .send_later(Channel::Telegram, "7301", &replies)
+        .await
+        .unwrap();
+    *s.telegram.fail_at.lock().unwrap() = Some((parts[1].to_owned(), 1));
+    let first = s.dispatcher.run_once().await.unwrap();
+    assert_eq!(first.retried, 1, "{first:?}");
+    assert_eq!(s.telegram.texts_to("7301"), [parts[0]]);
+    s.app.clock.advance(Duration::seconds(6));
+    let second = s.dispatcher.run_once().await.unwrap();
+    assert_eq!(second.finished, 1, "{second:?}");
+    assert_eq!(
+        s.telegram.texts_to("7301"),
+        parts,
+        "each part once, in order"
+    );
+}
+on_both_backends!(a_multi_message_event_is_resumed_not_resent);
+
+/// Order holds across rounds too: a message written after an earlier one failed waits for
+/// that one's retry instead of overtaking it in the next round.
+async fn a_later_message_does_not_overtake_one_waiting_for_a_retry(backend: Backend) {
+    let s = setup(backend).await;
+    s.app
+        .services
+        .identify(Channel::Telegram, "7401", Lang::En)
+        .await
+        .unwrap();
+    let say = |t: &str| vec![Reply::text(t)];
+    s.app
+        .services
+        .send_later(Channel::Telegram, "7401", &say("Your order is confirmed"))
+        .await
+        .unwrap();
+    s.telegram.fail_next("7401", 1);
+    s.dispatcher.run_once().await.unwrap();
+    s.app
+        .services
+        .send_later(Channel::Telegram, "7401", &say("Your order is on its way"))
+        .await
+        .unwrap();
+    s.app.clock.advance(Duration::seconds(1));
+    s.dispatcher.run_once().await.unwrap();
+    assert!(
+        s.telegram.texts_to("7401").is_empty(),
+        "the second message waits for the first: {:?}",
+        s.telegram.texts_to("7401")
+    );
+    s.app.clock.advance(Duration::seconds(6));
+    s.dispatcher.run_once().await.unwrap();
+    assert_eq!(
+        s.telegram.texts_to("7401"),
+        ["Your order is confirmed", "Your order is on its way"]
+    );
+}
+on_both_backends!(a_later_message_does_not_overtake_one_waiting_for_a_retry);

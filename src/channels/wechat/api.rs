@@ -233,6 +233,17 @@ impl Sender for WxSender {
         self.channel
     }
 
+    /// WeChat has no buttons: the replies are rendered into one text whose numbered choices
+    /// run across them, and a number typed back means the choice of that whole text. Split,
+    /// the numbers would restart and point at the wrong buttons.
+    fn message_groups(&self, replies: &[Reply]) -> Vec<std::ops::Range<usize>> {
+        if replies.is_empty() {
+            vec![]
+        } else {
+            std::iter::once(0..replies.len()).collect()
+        }
+    }
+
     async fn send(&self, user: &str, replies: &[Reply]) -> Result<(), SendError> {
         let rendered = render::render(replies);
         let parts = render::split(&rendered.text, MAX_TEXT_BYTES);

@@ -16,6 +16,7 @@ pub mod delivery_routes;
 pub mod delivery_zones;
 pub mod handoff_queue;
 pub mod inbound_messages;
+pub mod job_leases;
 pub mod order_lines;
 pub mod order_number_seq;
 pub mod order_risk;
@@ -66,6 +67,7 @@ pub(crate) fn column_types() -> Vec<(&'static str, &'static str, sea_orm::Column
         delivery_zones,
         handoff_queue,
         inbound_messages,
+        job_leases,
         order_lines,
         order_number_seq,
         order_risk,

@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
     pub at: DateTimeUtc,
+    /// Replies of the event the channel accepted; the status is `partial` until all were.
+    pub parts_sent: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -93,7 +93,28 @@ type DateTimeUtc = DateTime<Utc>;
 pub struct Delivery {
     pub channel: String,
     pub external_user: String,
+    /// `sent`, `undeliverable`, or `partial` (some of the event's replies went out).
     pub status: String,
+    /// Replies of the event the channel accepted, from the first.
+    pub parts_sent: usize,
+}
+
+impl Delivery {
+    /// Where a send to this recipient resumes; `None` when nothing is left to send.
+    pub fn resume_at(&self) -> Option<usize> {
+        (self.status == "partial").then_some(self.parts_sent)
+    }
+}
+
+/// How far one recipient got with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryProgress<'a> {
+    /// The channel accepted the first `parts_sent` replies; the rest wait for a retry.
+    Partial { parts_sent: usize },
+    /// Every reply went out.
+    Sent { parts_sent: usize },
+    /// Will never go out on this channel, after `parts_sent` replies did.
+    Undeliverable { parts_sent: usize, why: &'a str },
 }
 
 /// How a leased event is settled.
@@ -168,6 +189,7 @@ impl Tx {
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
             .all(self.c())
             .await?;
+        let rows = self.in_recipient_order(rows).await?;
         if rows.is_empty() {
             return Ok(vec![]);
         }
@@ -194,6 +216,81 @@ impl Tx {
                 attempts: r.attempts,
                 created_at: r.created_at,
                 lease: r.lease + 1,
+            })
+            .collect())
+    }
+
+    /// Keeps of `candidates` (due, oldest first) those whose recipient has no earlier event
+    /// still pending outside them: an earlier one waiting for its retry, or held by another
+    /// dispatcher. So a customer's (or courier's) messages go out in the order of the changes
+    /// across rounds and instances, not only within one batch. A leased event stays `pending`
+    /// until it is settled, so this holds while another instance's claim is in flight.
+    async fn in_recipient_order(
+        &self,
+        candidates: Vec<outbox::Model>,
+    ) -> Result<Vec<outbox::Model>, StoreError> {
+        use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect};
+        use std::collections::HashSet;
+        let Some(last) = candidates.iter().map(|r| r.id).max() else {
+            return Ok(candidates);
+        };
+        let customers: HashSet<i64> = candidates.iter().filter_map(|r| r.customer_id).collect();
+        let couriers: HashSet<i64> = candidates.iter().filter_map(|r| r.courier_id).collect();
+        if customers.is_empty() && couriers.is_empty() {
+            return Ok(candidates);
+        }
+        // Read by name: tuples of the inline SQLite path come in column-name order.
+        #[derive(sea_orm::FromQueryResult)]
+        struct Pending {
+            id: i64,
+            customer_id: Option<i64>,
+            courier_id: Option<i64>,
+        }
+        let earlier: Vec<Pending> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .column(outbox::Column::CustomerId)
+            .column(outbox::Column::CourierId)
+            .filter(outbox::Column::Status.eq("pending"))
+            .filter(outbox::Column::Id.lt(last))
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::CustomerId.is_in(customers))
+                    .add(outbox::Column::CourierId.is_in(couriers)),
+            )
+            .into_model()
+            .all(self.c())
+            .await?;
+        let taken: HashSet<i64> = candidates.iter().map(|r| r.id).collect();
+        // The first pending event of each recipient that this claim does not hold.
+        let mut blocked_from: std::collections::HashMap<(bool, i64), i64> = Default::default();
+        for Pending {
+            id,
+            customer_id: customer,
+            courier_id: courier,
+        } in earlier
+        {
+            if taken.contains(&id) {
+                continue;
+            }
+            for key in [customer.map(|c| (false, c)), courier.map(|c| (true, c))]
+                .into_iter()
+                .flatten()
+            {
+                let first = blocked_from.entry(key).or_insert(id);
+                *first = (*first).min(id);
+            }
+        }
+        Ok(candidates
+            .into_iter()
+            .filter(|r| {
+                [
+                    r.customer_id.map(|c| (false, c)),
+                    r.courier_id.map(|c| (true, c)),
+                ]
+                .into_iter()
+                .flatten()
+                .all(|key| blocked_from.get(&key).is_none_or(|first| *first > r.id))
             })
             .collect())
     }
@@ -305,28 +402,57 @@ impl Tx {
                 channel: d.channel,
                 external_user: d.external_user,
                 status: d.status,
+                parts_sent: usize::try_from(d.parts_sent).unwrap_or(0),
             })
             .collect())
     }
 
-    /// Records that `user` on `channel` got the event (`sent`) or never will (`undeliverable`).
-    /// Recording twice keeps the first record.
+    /// Records how far `user` on `channel` got with an event: `partial` (with the replies
+    /// accepted so far), `sent`, or `undeliverable` (never will). A finished record (`sent`,
+    /// `undeliverable`) is never changed, and progress never goes back.
     pub async fn record_outbox_delivery(
         &self,
         id: i64,
         channel: &str,
         user: &str,
-        status: &str,
-        detail: Option<&str>,
+        progress: DeliveryProgress<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let (status, parts_sent, detail) = match progress {
+            DeliveryProgress::Partial { parts_sent } => ("partial", parts_sent, None),
+            DeliveryProgress::Sent { parts_sent } => ("sent", parts_sent, None),
+            DeliveryProgress::Undeliverable { parts_sent, why } => {
+                ("undeliverable", parts_sent, Some(why.to_owned()))
+            }
+        };
+        let parts_sent = i32::try_from(parts_sent).unwrap_or(i32::MAX);
+        let key = |q: sea_orm::UpdateMany<outbox_deliveries::Entity>| {
+            q.filter(outbox_deliveries::Column::OutboxId.eq(id))
+                .filter(outbox_deliveries::Column::Channel.eq(channel))
+                .filter(outbox_deliveries::Column::ExternalUser.eq(user))
+                .filter(outbox_deliveries::Column::Status.eq("partial"))
+                .filter(outbox_deliveries::Column::PartsSent.lte(parts_sent))
+        };
+        let updated = key(outbox_deliveries::Entity::update_many())
+            .col_expr(outbox_deliveries::Column::Status, status.into())
+            .col_expr(outbox_deliveries::Column::PartsSent, parts_sent.into())
+            .col_expr(outbox_deliveries::Column::Detail, detail.clone().into())
+            .col_expr(outbox_deliveries::Column::At, now.into())
+            .exec(self.c())
+            .await?;
+        if updated.rows_affected > 0 {
+            return Ok(());
+        }
+        // First record for this recipient, or a finished one (kept as it is).
         outbox_deliveries::Entity::insert(outbox_deliveries::ActiveModel {
             outbox_id: Set(id),
             channel: Set(channel.to_owned()),
             external_user: Set(user.to_owned()),
             status: Set(status.to_owned()),
-            detail: Set(detail.map(str::to_owned)),
+            detail: Set(detail),
             at: Set(now),
+            parts_sent: Set(parts_sent),
         })
         .on_conflict_do_nothing()
         .exec_without_returning(self.c())
